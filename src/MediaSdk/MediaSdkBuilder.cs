@@ -1,0 +1,111 @@
+using MediaSdk.Contracts;
+using MediaSdk.Gpu;
+using MediaSdk.Media;
+using MediaSdk.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MediaSdk;
+
+/// <summary>
+/// Wires the adapters (ffmpeg sources, CPU preprocessing, the TorchSharp BTok encoder) into a <see cref="MediaSession"/>
+/// with sensible defaults. The one type most .NET hosts need.
+/// </summary>
+/// <example>
+/// <code>
+/// await using MediaSession session = new MediaSdkBuilder().UseModel("models/btok-tiny").Build();
+/// session.AddSource("clip.mp4", StreamOptions.Default with { Labels = ["a dog", "a car"] });
+/// session.CompleteAdding();
+/// await foreach (MediaEvent e in session.ReadEventsAsync()) Console.WriteLine(e);
+/// </code>
+/// </example>
+public sealed class MediaSdkBuilder
+{
+    private string? _modelDirectory;
+    private int? _randomSeed;
+    private IClipEncoder? _encoder;
+    private EncoderOptions _encoderOptions = EncoderOptions.Default;
+    private MediaSessionOptions _sessionOptions = MediaSessionOptions.Default;
+    private FfmpegOptions? _ffmpegOptions;
+    private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
+
+    /// <summary>Loads the encoder from a checkpoint directory (config.json + model.safetensors).</summary>
+    public MediaSdkBuilder UseModel(string modelDirectory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelDirectory);
+        (_modelDirectory, _randomSeed, _encoder) = (modelDirectory, null, null);
+        return this;
+    }
+
+    /// <summary>
+    /// Uses a seeded, randomly initialised encoder of the default size. Its embeddings are deterministic but carry no
+    /// meaning: for wiring, tests and benchmarks until a trained model is available.
+    /// </summary>
+    public MediaSdkBuilder UseRandomModel(int seed = 0)
+    {
+        (_modelDirectory, _randomSeed, _encoder) = (null, seed, null);
+        return this;
+    }
+
+    /// <summary>Uses an encoder the host created (any <see cref="IClipEncoder"/>). The session takes ownership and disposes it.</summary>
+    public MediaSdkBuilder UseEncoder(IClipEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        (_modelDirectory, _randomSeed, _encoder) = (null, null, encoder);
+        return this;
+    }
+
+    /// <summary>Encoder device, dtype, threads and pooling. Threads default to <see cref="MediaSessionOptions.EncoderThreads"/>.</summary>
+    public MediaSdkBuilder WithEncoderOptions(EncoderOptions options)
+    {
+        _encoderOptions = options ?? throw new ArgumentNullException(nameof(options));
+        return this;
+    }
+
+    /// <summary>Session-wide resource caps (threads, queue memory).</summary>
+    public MediaSdkBuilder WithSessionOptions(MediaSessionOptions options)
+    {
+        _sessionOptions = options ?? throw new ArgumentNullException(nameof(options));
+        return this;
+    }
+
+    /// <summary>Where ffmpeg lives and where its pipes go.</summary>
+    public MediaSdkBuilder WithFfmpeg(FfmpegOptions options)
+    {
+        _ffmpegOptions = options ?? throw new ArgumentNullException(nameof(options));
+        return this;
+    }
+
+    /// <summary>Logs through <paramref name="loggerFactory"/>. Default: no logging.</summary>
+    public MediaSdkBuilder WithLogging(ILoggerFactory loggerFactory)
+    {
+        _loggerFactory = loggerFactory ?? throw new ArgumentNullException(nameof(loggerFactory));
+        return this;
+    }
+
+    /// <summary>Creates the encoder and the session.</summary>
+    /// <returns>A new session; the caller disposes it (which also disposes the encoder).</returns>
+    /// <exception cref="ModelLoadException">The model directory is missing or invalid.</exception>
+    /// <exception cref="DeviceUnavailableException">The requested device is not available.</exception>
+    /// <exception cref="InvalidOperationException">No model was chosen.</exception>
+    public MediaSession Build()
+    {
+        EncoderOptions encoderOptions = _encoderOptions.Threads is null && _sessionOptions.EncoderThreads is int threads
+            ? _encoderOptions with { Threads = threads }
+            : _encoderOptions;
+        IClipEncoder encoder = _encoder
+            ?? (_modelDirectory is not null ? BtokEncoder.Load(_modelDirectory, encoderOptions, _loggerFactory)
+            : _randomSeed is int seed ? BtokEncoder.CreateRandom(BtokConfig.Default, seed, encoderOptions, _loggerFactory)
+            : throw new InvalidOperationException("No model chosen: call UseModel(dir), UseRandomModel(seed) or UseEncoder(encoder) before Build()."));
+        try
+        {
+            return new MediaSession(encoder, new FfmpegSourceFactory(_ffmpegOptions, _loggerFactory), new CpuFramePreprocessor(),
+                _sessionOptions, _loggerFactory, ownsEncoder: true);
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+    }
+}
