@@ -1,4 +1,3 @@
-using System.Globalization;
 using FFMpegCore;
 using MediaSdk.Media.Internal;
 
@@ -62,9 +61,10 @@ public static class MediaProbe
 
         double start = video.StartTime.TotalSeconds;
         double duration = video.Duration.TotalSeconds;
-        if (duration <= 0 && video.Tags is not null && video.Tags.TryGetValue("DURATION", out string? tag) &&
-            TimeSpan.TryParse(tag.Length > 16 ? tag[..16] : tag, CultureInfo.InvariantCulture, out TimeSpan fromTag))
-            duration = fromTag.TotalSeconds; // Matroska keeps per-stream duration in a tag
+        // FFMpegCore falls back to the stream's DURATION tag (Matroska) when ffprobe has no per-stream duration; ffmpeg's
+        // Matroska muxer writes the end timestamp there, so a stream that starts late must subtract its start.
+        bool fromTag = analysis.Raw?.Streams?.FirstOrDefault(r => r.Index == video.Index) is { } raw && string.IsNullOrEmpty(raw.Duration);
+        if (fromTag && start > 0 && duration > start) duration -= start;
         if (duration <= 0 && analysis.Format.Duration > TimeSpan.Zero)
             duration = Math.Max(0, analysis.Format.Duration.TotalSeconds - Math.Max(0, start - analysis.Format.StartTime.TotalSeconds));
 

@@ -146,7 +146,7 @@ public sealed class FileSourceTests(ClipsFixture clips) : IClassFixture<ClipsFix
         // 25 frames at 25 fps then 20 frames at 10 fps: 3 s of VFR video.
         string path = await clips.GetAsync("vfr.mkv", f => f.FfmpegAsync("vfr.mkv",
             "-f", "lavfi", "-i", "color=c=black:size=64x48:rate=25:duration=1.8",
-            "-vf", "format=yuv420p,geq=lum='16+2*N':cb=128:cr=128,setpts='if(lt(N,25),N*0.04,1+(N-25)*0.1)/TB'",
+            "-vf", "format=yuv420p,geq=lum='16+N':cb=128:cr=128,setpts='if(lt(N,25),N*0.04,1+(N-25)*0.1)/TB'",
             "-fps_mode", "vfr", "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0"));
         MediaInfo info = await MediaProbe.ProbeAsync(path, TestContext.Current.CancellationToken);
 
@@ -187,7 +187,7 @@ public sealed class FileSourceTests(ClipsFixture clips) : IClassFixture<ClipsFix
     public async Task RunAsync_OddSize_Decodes()
     {
         Prereq.RequireFfmpeg();
-        string path = await clips.GetAsync("odd.mkv", f => f.TestSrcAsync("odd.mkv", 1281, 719, seconds: 1, extra: ["-pix_fmt", "yuv444p"]));
+        string path = await clips.GetAsync("odd.mkv", f => f.TestSrcAsync("odd.mkv", 320, 240, seconds: 1, extra: ["-vf", "scale=1281:719", "-pix_fmt", "yuv444p"]));
         MediaInfo info = await MediaProbe.ProbeAsync(path, TestContext.Current.CancellationToken);
         Assert.Equal((1281, 719), (info.Width, info.Height));
 
