@@ -1,0 +1,272 @@
+using MediaSdk.Contracts;
+using MediaSdk.Model.Checkpoints;
+using MediaSdk.Model.Nn;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MediaSdk.Model;
+
+/// <summary>
+/// The BTok encoder on TorchSharp: embeds a window's frames or a text into one L2-normalised vector of
+/// <see cref="Dimension"/> floats, read from K bottleneck tokens appended after the input (METHOD.md).
+/// </summary>
+/// <remarks>
+/// Not thread-safe: one caller at a time (the pipeline's encoder loop). Every call runs in its own TorchSharp dispose
+/// scope under inference mode and copies the result into the caller's span, so no tensors outlive a call. The thread
+/// cap (<see cref="EncoderOptions.Threads"/>) is process-wide in libtorch. Dispose releases the weights.
+/// </remarks>
+public sealed class BtokEncoder : IClipEncoder
+{
+    private static readonly long[] s_noPadding = [0];
+    private readonly BtokModel _model;
+    private readonly Device _device;
+    private readonly ScalarType _dtype;
+    private readonly BtokPooling _pooling;
+    private int _disposed;
+
+    private BtokEncoder(BtokModel model, EncoderOptions options, ILoggerFactory? loggerFactory)
+    {
+        // Resolve the device before moving anything, so a missing GPU fails cleanly with the weights still on the CPU.
+        _device = ResolveDevice(options.Device);
+        _dtype = options.DType == EncoderDType.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        _model = model;
+        _model.eval();
+        if (_device.type != DeviceType.CPU || _dtype != ScalarType.Float32) _model.to(_device, _dtype);
+        _pooling = model.Config.EffectivePooling(options.Pooling);
+        Config = model.Config;
+        Model = new ModelStamp(Config.ModelId, Config.Version);
+        Preprocess = new PreprocessOptions { Size = Config.ImageSize };
+        DeviceName = _device.type == DeviceType.CPU ? "cpu" : $"cuda:{Math.Max(_device.index, 0)}";
+        DTypeName = _dtype == ScalarType.BFloat16 ? "bfloat16" : "float32";
+        Threads = options.EffectiveThreads;
+        set_num_threads(Threads);
+
+        ILogger logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<BtokEncoder>();
+        Log.EncoderReady(logger, Config.ModelId, Config.Version, DeviceName, DTypeName, Threads);
+    }
+
+    /// <summary>The architecture and identity of the loaded model.</summary>
+    public BtokConfig Config { get; }
+
+    /// <inheritdoc />
+    public ModelStamp Model { get; }
+
+    /// <inheritdoc />
+    public int Dimension => Config.DModel;
+
+    /// <inheritdoc />
+    public PreprocessOptions Preprocess { get; }
+
+    /// <summary>Where the encoder runs: "cpu" or "cuda:N".</summary>
+    public string DeviceName { get; }
+
+    /// <summary>Numeric type of the weights: "float32" or "bfloat16".</summary>
+    public string DTypeName { get; }
+
+    /// <summary>The libtorch intra-op thread count applied at load (process-wide).</summary>
+    public int Threads { get; }
+
+    /// <summary>The readout in use (the option's override, else the config's; K = 0 reads the last token).</summary>
+    public BtokPooling Pooling => _pooling;
+
+    /// <summary>The network, for the trainer (same assembly family); not part of the public surface.</summary>
+    internal BtokModel Network => _model;
+
+    /// <summary>The torch device the network lives on.</summary>
+    internal Device TorchDevice => _device;
+
+    /// <summary>Loads a checkpoint directory (config.json + model.safetensors).</summary>
+    /// <param name="modelDirectory">The checkpoint folder.</param>
+    /// <param name="options">Device, threads, dtype and pooling; null for <see cref="EncoderOptions.Default"/>.</param>
+    /// <param name="loggerFactory">Receives one Information line naming device, dtype, threads and model; null logs nothing.</param>
+    /// <returns>An encoder the caller owns and must dispose.</returns>
+    /// <exception cref="ModelLoadException">The folder, config or weights are missing, garbled or do not match.</exception>
+    /// <exception cref="DeviceUnavailableException">CUDA was requested but this build or machine has none.</exception>
+    public static BtokEncoder Load(string modelDirectory, EncoderOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelDirectory);
+        options ??= EncoderOptions.Default;
+        ResolveDevice(options.Device); // fail fast, before reading hundreds of MB
+        BtokConfig config = Checkpoint.ReadConfig(modelDirectory);
+        BtokModel model = new(config);
+        try
+        {
+            Checkpoint.LoadWeights(model, modelDirectory);
+            return new BtokEncoder(model, options, loggerFactory);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates an untrained encoder with seeded weights: the same config and seed give bit-identical weights
+    /// (normal(0, 0.02) matrices, embeddings, BToks and temporal rows; zero biases; unit norm weights).
+    /// </summary>
+    /// <param name="config">The architecture; validated here.</param>
+    /// <param name="seed">Seed of the private generator used for every weight (the global torch RNG is not reseeded).</param>
+    /// <param name="options">Device, threads, dtype and pooling; null for <see cref="EncoderOptions.Default"/>.</param>
+    /// <param name="loggerFactory">Receives one Information line at creation; null logs nothing.</param>
+    /// <returns>An encoder the caller owns and must dispose.</returns>
+    /// <exception cref="ArgumentException">A config value is invalid; the message names it.</exception>
+    /// <exception cref="DeviceUnavailableException">CUDA was requested but this build or machine has none.</exception>
+    public static BtokEncoder CreateRandom(BtokConfig config, int seed, EncoderOptions? options = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        options ??= EncoderOptions.Default;
+        ResolveDevice(options.Device);
+        BtokModel model = new(config);
+        try
+        {
+            InitialiseWeights(model, seed);
+            return new BtokEncoder(model, options, loggerFactory);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes the checkpoint (config.json + float32 model.safetensors) into <paramref name="modelDirectory"/>, creating
+    /// it if needed. Each file is written to a temp file and renamed over the old one.
+    /// </summary>
+    public void Save(string modelDirectory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelDirectory);
+        ThrowIfDisposed();
+        Checkpoint.Save(_model, modelDirectory);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">No frames, more than <see cref="BtokConfig.MaxFrames"/>, a frame of the wrong size, or a span of the wrong length.</exception>
+    public void EncodeFrames(ReadOnlySpan<PooledFrame> frames, Span<float> embedding)
+    {
+        ThrowIfDisposed();
+        int count = frames.Length;
+        if (count == 0 || count > Config.MaxFrames)
+            throw new ArgumentException($"A window has {count} frames but the model takes 1 to {Config.MaxFrames}; set WindowOptions.FramesPerWindow within that range.", nameof(frames));
+        CheckDestination(embedding, 1);
+        int size = Config.ImageSize;
+        for (int i = 0; i < count; i++)
+        {
+            if (frames[i].Size != size)
+                throw new ArgumentException($"Frame {i} is {frames[i].Size} px but the model takes {size} px; preprocess with the encoder's Preprocess options.", nameof(frames));
+        }
+
+        using DisposeScope scope = NewDisposeScope();
+        using IDisposable mode = inference_mode();
+        Tensor pixels = empty(count, 3, size, size, dtype: ScalarType.Float32);
+        using (var access = pixels.data<float>())
+        {
+            long offset = 0;
+            for (int i = 0; i < count; i++)
+            {
+                Span<float> source = frames[i].Pixels;
+                access.CopyFrom(source, 0, offset);
+                offset += source.Length;
+            }
+        }
+        Tensor tokens = _model.EmbedFrames(pixels.to(_dtype, _device)).unsqueeze(0);
+        CopyOut(_model.Embed(tokens, s_noPadding, _pooling), embedding);
+    }
+
+    /// <inheritdoc />
+    public void EncodeText(string text, Span<float> embedding)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        EncodeTexts([text], embedding);
+    }
+
+    /// <summary>
+    /// Encodes several texts in one batch (left-padded, BToks right after each text's last token) into
+    /// <paramref name="embeddings"/>, row i at [i * Dimension, (i + 1) * Dimension). Each row equals the text encoded alone.
+    /// </summary>
+    /// <exception cref="ArgumentException">The list is empty or the span is not texts.Count * Dimension long.</exception>
+    public void EncodeTexts(IReadOnlyList<string> texts, Span<float> embeddings)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ThrowIfDisposed();
+        int n = texts.Count;
+        if (n == 0) throw new ArgumentException("No texts given; pass at least one.", nameof(texts));
+        CheckDestination(embeddings, n);
+
+        var ids = new int[n][];
+        int longest = 0;
+        for (int i = 0; i < n; i++)
+        {
+            ids[i] = Gpt2Text.Encode(texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(texts)), Config.MaxTextTokens);
+            longest = Math.Max(longest, ids[i].Length);
+        }
+        var flat = new long[n * longest];
+        var pads = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            int pad = longest - ids[i].Length;
+            pads[i] = pad;
+            for (int j = 0; j < ids[i].Length; j++) flat[i * longest + pad + j] = ids[i][j];
+        }
+
+        using DisposeScope scope = NewDisposeScope();
+        using IDisposable mode = inference_mode();
+        Tensor idTensor = tensor(flat, [n, longest], dtype: ScalarType.Int64).to(_device);
+        CopyOut(_model.Embed(_model.EmbedTokens(idTensor), pads, _pooling), embeddings);
+    }
+
+    /// <summary>Releases the weights. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _model.Dispose();
+    }
+
+    /// <summary>Maps the option to a torch device, or explains which build is needed for CUDA.</summary>
+    internal static Device ResolveDevice(EncoderDevice device) => device switch
+    {
+        EncoderDevice.Cpu => CPU,
+        EncoderDevice.Auto => cuda.is_available() ? CUDA : CPU,
+        EncoderDevice.Cuda when cuda.is_available() => CUDA,
+        EncoderDevice.Cuda => throw new DeviceUnavailableException(
+            "CUDA was requested but libtorch reports no usable GPU in this build; build with -p:MediaSdkTorchBackend=cuda-windows " +
+            "(TorchSharp-cuda-windows) or reference a CUDA libtorch package (libtorch-cuda-*), install the NVIDIA driver, or use device cpu/auto."),
+        _ => throw new ArgumentOutOfRangeException(nameof(device), device, "Unknown device; use Auto, Cpu or Cuda."),
+    };
+
+    private static void InitialiseWeights(BtokModel model, int seed)
+    {
+        // A private generator keeps the weights a pure function of (config, seed), whatever else used the global RNG.
+        // Tensor.normal_ is used because nn.init.normal_ ignores its generator argument in TorchSharp 0.107.
+        using var generator = new Generator((ulong)(uint)seed);
+        using IDisposable noGrad = no_grad();
+        // The BToks are drawn last, so models that differ only in K share every other weight for one seed (ablations).
+        TorchSharp.Modules.Parameter? btoks = null;
+        foreach ((string name, TorchSharp.Modules.Parameter p) in model.named_parameters())
+        {
+            if (name == BtokModel.BtoksName) btoks = p;
+            else if (name.EndsWith("norm.weight", StringComparison.Ordinal)) nn.init.ones_(p);
+            else if (name.EndsWith(".bias", StringComparison.Ordinal)) nn.init.zeros_(p);
+            else p.normal_(0.0, 0.02, generator);
+        }
+        btoks?.normal_(0.0, 0.02, generator);
+    }
+
+    private void CheckDestination(Span<float> destination, int rows)
+    {
+        if (destination.Length != rows * Dimension)
+            throw new ArgumentException($"The embedding span holds {destination.Length} floats but {rows} embedding(s) of {Dimension} need {rows * Dimension}; size it from Dimension.", nameof(destination));
+    }
+
+    private static void CopyOut(Tensor result, Span<float> destination)
+    {
+        Tensor host = result.to(ScalarType.Float32, CPU).contiguous();
+        using var access = host.data<float>();
+        access.CopyTo(destination);
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+}

@@ -1,0 +1,117 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MediaSdk.Model.Nn;
+
+/// <summary>
+/// The BTok network: token and patch embedders feeding one Qwen2-style decoder stack, K learnable bottleneck tokens
+/// spliced after each sample's last real token, a final RMSNorm and the readout (METHOD.md §2).
+/// </summary>
+/// <remarks>
+/// Parameter names follow Qwen2 without the "model." prefix (embed_tokens, layers.N.self_attn.q_proj, ...,
+/// layers.N.mlp.gate_proj, input_layernorm, post_attention_layernorm, norm) plus patch_embed.* and btoks, so a trainer
+/// and a later Qwen2 weight mapper can address them by name. Batches are left-padded: every row ends with its BToks at
+/// the same columns, and RoPE positions count from each row's first real token. Construct outside any dispose scope.
+/// </remarks>
+internal sealed class BtokModel : nn.Module
+{
+    private readonly Rope _rope;
+#pragma warning disable IDE1006 // field names are the checkpoint's parameter names
+    private readonly Embedding embed_tokens;
+    private readonly PatchEmbed patch_embed;
+    private readonly ModuleList<DecoderLayer> layers;
+    private readonly RmsNorm norm;
+    private readonly Parameter? btoks;
+#pragma warning restore IDE1006
+
+    public BtokModel(BtokConfig config) : base(nameof(BtokModel))
+    {
+        Config = config;
+        _rope = new Rope(config.HeadDim, config.RopeTheta);
+        embed_tokens = nn.Embedding(config.VocabSize, config.DModel);
+        patch_embed = new PatchEmbed(config);
+        var blocks = new DecoderLayer[config.Layers];
+        for (int i = 0; i < blocks.Length; i++) blocks[i] = new DecoderLayer(config);
+        layers = nn.ModuleList(blocks);
+        norm = new RmsNorm(config.DModel, config.RmsNormEps);
+        // K = 0 (last-token baseline) has no BTok parameter at all rather than an empty one.
+        if (config.BottleneckTokens > 0) btoks = new Parameter(zeros(config.BottleneckTokens, config.DModel));
+        RegisterComponents();
+    }
+
+    /// <summary>Name of the K x D bottleneck-token parameter.</summary>
+    public const string BtoksName = nameof(btoks);
+
+    public BtokConfig Config { get; }
+
+    /// <summary>Token embeddings [B, T, D] for int64 ids [B, T].</summary>
+    public Tensor EmbedTokens(Tensor ids) => embed_tokens.forward(ids);
+
+    /// <summary>Vision tokens [F * P, D] for one window's frames [F, 3, S, S] (already in the model dtype and device).</summary>
+    public Tensor EmbedFrames(Tensor frames) => patch_embed.forward(frames);
+
+    /// <summary>
+    /// Runs the stack over left-padded input embeddings and returns L2-normalised float32 embeddings [B, D].
+    /// </summary>
+    /// <param name="inputs">[B, T, D] input embeddings; row b has <paramref name="pads"/>[b] padding columns on the left.</param>
+    /// <param name="pads">Left padding per row.</param>
+    /// <param name="pooling">The effective readout (never Btok when K = 0).</param>
+    public Tensor Embed(Tensor inputs, long[] pads, BtokPooling pooling)
+    {
+        // BToks only matter for the Btok readout: under causal attention nothing before them sees them, so the other
+        // readouts skip them and give the same result faster.
+        bool withBtoks = pooling == BtokPooling.Btok;
+        Tensor hidden = Hidden(inputs, pads, withBtoks);
+        long realEnd = inputs.shape[1];
+        Tensor pooled = pooling switch
+        {
+            BtokPooling.Btok => hidden.narrow(1, realEnd, hidden.shape[1] - realEnd).to_type(ScalarType.Float32).mean([1L]),
+            BtokPooling.LastToken => hidden.select(1, realEnd - 1).to_type(ScalarType.Float32),
+            _ => MaskedMean(hidden.to_type(ScalarType.Float32), pads),
+        };
+        return pooled / pooled.norm(1, keepdim: true).clamp_min(1e-12);
+    }
+
+    /// <summary>
+    /// Final-norm hidden states [B, T (+K), D] for left-padded inputs, with the BToks appended when asked. Trainers use
+    /// this directly; positions of the BToks continue from each row's last real token.
+    /// </summary>
+    public Tensor Hidden(Tensor inputs, long[] pads, bool appendBtoks)
+    {
+        long b = inputs.shape[0];
+        Tensor x = inputs;
+        if (appendBtoks && btoks is not null)
+            x = cat([inputs, btoks.unsqueeze(0).expand(b, -1, -1).to_type(inputs.dtype)], 1);
+        long t = x.shape[1];
+
+        bool padded = false;
+        foreach (long p in pads) padded |= p > 0;
+        Tensor columns = arange(t, dtype: ScalarType.Int64, device: x.device);
+        Tensor padColumn = tensor(pads, device: x.device).unsqueeze(1);                       // [B, 1]
+        Tensor positions = (columns.unsqueeze(0) - padColumn).clamp_min(0);                   // [B, T]
+        (Tensor cos, Tensor sin) = _rope.Tables(positions, x.dtype);
+
+        Tensor? mask = null;
+        if (padded)
+        {
+            Tensor keyValid = columns.unsqueeze(0) >= padColumn;                                // [B, T]
+            Tensor causal = ones(t, t, dtype: ScalarType.Bool, device: x.device).tril();
+            // Padding rows may see themselves so no row is fully masked; real rows never see padding.
+            Tensor self = eye(t, dtype: ScalarType.Bool, device: x.device);
+            mask = ((causal.unsqueeze(0) & keyValid.unsqueeze(1)) | self.unsqueeze(0)).unsqueeze(1);
+        }
+
+        foreach (DecoderLayer layer in layers) x = layer.Forward(x, cos, sin, mask);
+        return norm.forward(x);
+    }
+
+    private static Tensor MaskedMean(Tensor hidden, long[] pads)
+    {
+        long t = hidden.shape[1];
+        Tensor columns = arange(t, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0);
+        Tensor valid = (columns >= tensor(pads, device: hidden.device).unsqueeze(1)).to_type(ScalarType.Float32); // [B, T]
+        Tensor sum = (hidden * valid.unsqueeze(-1)).sum(1);
+        return sum / valid.sum(1, keepdim: true);
+    }
+}

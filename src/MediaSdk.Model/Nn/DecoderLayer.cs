@@ -1,0 +1,29 @@
+using static TorchSharp.torch;
+
+namespace MediaSdk.Model.Nn;
+
+/// <summary>One pre-norm decoder block: x + attn(norm(x)), then x + mlp(norm(x)).</summary>
+internal sealed class DecoderLayer : nn.Module
+{
+#pragma warning disable IDE1006 // field names are the checkpoint's parameter names
+    private readonly RmsNorm input_layernorm;
+    private readonly Attention self_attn;
+    private readonly RmsNorm post_attention_layernorm;
+    private readonly Mlp mlp;
+#pragma warning restore IDE1006
+
+    public DecoderLayer(BtokConfig config) : base(nameof(DecoderLayer))
+    {
+        input_layernorm = new RmsNorm(config.DModel, config.RmsNormEps);
+        self_attn = new Attention(config.DModel, config.Heads);
+        post_attention_layernorm = new RmsNorm(config.DModel, config.RmsNormEps);
+        mlp = new Mlp(config.DModel, config.FfnDim);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask)
+    {
+        Tensor h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, mask);
+        return h + mlp.forward(post_attention_layernorm.forward(h));
+    }
+}

@@ -1,0 +1,245 @@
+using MediaSdk.Model;
+using TorchSharp;
+using static MediaSdk.Model.Tests.TestModels;
+
+namespace MediaSdk.Model.Tests;
+
+public sealed class BtokEncoderTests
+{
+    [Fact]
+    public void EncodeFrames_TinyModel_ReturnsUnitNormEmbeddingOfDimension()
+    {
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Tiny, seed: 1, Cpu);
+        PooledFrame[] frames = Frames(4, Tiny.ImageSize, seed: 10);
+        try
+        {
+            float[] e = EncodeFrames(encoder, frames);
+            Assert.Equal(Tiny.DModel, encoder.Dimension);
+            Assert.Equal(Tiny.DModel, e.Length);
+            Assert.Equal(1.0, Norm(e), 5);
+            Assert.All(e, x => Assert.True(float.IsFinite(x)));
+        }
+        finally
+        {
+            DisposeAll(frames);
+        }
+    }
+
+    [Fact]
+    public void EncodeText_TinyModel_ReturnsUnitNormEmbeddingOfDimension()
+    {
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Tiny, seed: 1, Cpu);
+        float[] e = EncodeText(encoder, "a dog runs across the park");
+        Assert.Equal(1.0, Norm(e), 5);
+        float[] empty = EncodeText(encoder, "");
+        Assert.Equal(1.0, Norm(empty), 5);
+        Assert.NotEqual(e, empty);
+    }
+
+    [Fact]
+    public void Metadata_FromConfig_StampsModelAndPreprocess()
+    {
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Tiny, seed: 1, Cpu);
+        Assert.Equal(new ModelStamp("tiny-test", "0.0.1"), encoder.Model);
+        Assert.Equal(Tiny.ImageSize, encoder.Preprocess.Size);
+        Assert.Equal("cpu", encoder.DeviceName);
+        Assert.Equal("float32", encoder.DTypeName);
+        Assert.Equal(Tiny, encoder.Config);
+        Assert.Equal(BtokPooling.Btok, encoder.Pooling);
+    }
+
+    [Fact]
+    public void PoolingOverride_BtokLastTokenMean_GiveDifferentEmbeddings()
+    {
+        using BtokEncoder btok = BtokEncoder.CreateRandom(Tiny, 3, Cpu with { Pooling = BtokPooling.Btok });
+        using BtokEncoder last = BtokEncoder.CreateRandom(Tiny, 3, Cpu with { Pooling = BtokPooling.LastToken });
+        using BtokEncoder mean = BtokEncoder.CreateRandom(Tiny, 3, Cpu with { Pooling = BtokPooling.Mean });
+        PooledFrame[] frames = Frames(3, Tiny.ImageSize, seed: 11);
+        try
+        {
+            float[][] video = [EncodeFrames(btok, frames), EncodeFrames(last, frames), EncodeFrames(mean, frames)];
+            float[][] text = [EncodeText(btok, "a red car"), EncodeText(last, "a red car"), EncodeText(mean, "a red car")];
+            foreach (float[][] set in new[] { video, text })
+            {
+                foreach (float[] e in set) Assert.Equal(1.0, Norm(e), 5);
+                Assert.True(MaxAbsDiff(set[0], set[1]) > 1e-4f);
+                Assert.True(MaxAbsDiff(set[0], set[2]) > 1e-4f);
+                Assert.True(MaxAbsDiff(set[1], set[2]) > 1e-4f);
+            }
+        }
+        finally
+        {
+            DisposeAll(frames);
+        }
+    }
+
+    [Fact]
+    public void ZeroBottleneckTokens_BtokPooling_ReadsLastTokenLikeAModelWithBtoks()
+    {
+        // btoks is the last parameter initialised, so K = 0 and K = 4 share every other weight for one seed; the
+        // last-token readout must not depend on BToks that come after it (causal attention).
+        using BtokEncoder k0 = BtokEncoder.CreateRandom(Tiny with { BottleneckTokens = 0 }, 5, Cpu);
+        using BtokEncoder k4Last = BtokEncoder.CreateRandom(Tiny, 5, Cpu with { Pooling = BtokPooling.LastToken });
+        using BtokEncoder k4 = BtokEncoder.CreateRandom(Tiny, 5, Cpu);
+        Assert.Equal(BtokPooling.LastToken, k0.Pooling);
+        PooledFrame[] frames = Frames(2, Tiny.ImageSize, seed: 12);
+        try
+        {
+            float[] a = EncodeFrames(k0, frames);
+            Assert.Equal(1.0, Norm(a), 5);
+            Assert.Equal(a, EncodeFrames(k4Last, frames));
+            Assert.NotEqual(a, EncodeFrames(k4, frames));
+            Assert.Equal(EncodeText(k0, "hello"), EncodeText(k4Last, "hello"));
+        }
+        finally
+        {
+            DisposeAll(frames);
+        }
+    }
+
+    [Fact]
+    public void CreateRandom_SameSeed_BitIdenticalOutputs_DifferentSeedDiffers()
+    {
+        using BtokEncoder a = BtokEncoder.CreateRandom(Tiny, 42, Cpu);
+        using BtokEncoder b = BtokEncoder.CreateRandom(Tiny, 42, Cpu);
+        using BtokEncoder c = BtokEncoder.CreateRandom(Tiny, 43, Cpu);
+        PooledFrame[] frames = Frames(4, Tiny.ImageSize, seed: 13);
+        try
+        {
+            Assert.Equal(EncodeFrames(a, frames), EncodeFrames(b, frames));
+            Assert.Equal(EncodeText(a, "query"), EncodeText(b, "query"));
+            Assert.True(MaxAbsDiff(EncodeFrames(a, frames), EncodeFrames(c, frames)) > 1e-4f);
+            Assert.True(MaxAbsDiff(EncodeText(a, "query"), EncodeText(c, "query")) > 1e-4f);
+            AssertSameBytes(ParameterBytes(a), ParameterBytes(b));
+        }
+        finally
+        {
+            DisposeAll(frames);
+        }
+    }
+
+    [Fact]
+    public void EncodeText_SameStringTwice_IdenticalBits()
+    {
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Tiny, 7, Cpu);
+        float[] first = EncodeText(encoder, "a person opens a door");
+        EncodeText(encoder, "something else in between");
+        Assert.Equal(first, EncodeText(encoder, "a person opens a door"));
+    }
+
+    [Fact]
+    public void EncodeTexts_PaddedBatch_EachRowEqualsTextAlone()
+    {
+        string[] texts = ["hi", "a much longer caption about a cat sleeping on a warm windowsill", "", "two words"];
+        foreach (BtokPooling pooling in Enum.GetValues<BtokPooling>())
+        {
+            using BtokEncoder encoder = BtokEncoder.CreateRandom(Tiny, 8, Cpu with { Pooling = pooling });
+            var batch = new float[texts.Length * encoder.Dimension];
+            encoder.EncodeTexts(texts, batch);
+            for (int i = 0; i < texts.Length; i++)
+            {
+                float[] alone = EncodeText(encoder, texts[i]);
+                float diff = MaxAbsDiff(alone, batch.AsSpan(i * encoder.Dimension, encoder.Dimension));
+                Assert.True(diff <= 1e-5f, $"{pooling}: text {i} differs by {diff} between batch and alone");
+            }
+        }
+    }
+
+    [Fact]
+    public void Hidden_AppendedBtoks_LeaveEarlierStatesUnchanged()
+    {
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Tiny, 9, Cpu);
+        using var scope = torch.NewDisposeScope();
+        using var mode = torch.inference_mode();
+        torch.Tensor ids = torch.tensor(new long[] { 10, 20, 30, 40, 50 }, [1, 5]);
+        torch.Tensor inputs = encoder.Network.EmbedTokens(ids);
+        torch.Tensor without = encoder.Network.Hidden(inputs, [0], appendBtoks: false);
+        torch.Tensor with = encoder.Network.Hidden(inputs, [0], appendBtoks: true);
+        Assert.Equal([1L, 5L + Tiny.BottleneckTokens, Tiny.DModel], with.shape);
+        float diff = (with.narrow(1, 0, 5) - without).abs().max().item<float>();
+        Assert.True(diff <= 1e-6f, $"BToks changed earlier positions by {diff}");
+    }
+
+    [Fact]
+    public void EncodeFrames_WrongInputs_ThrowArgumentException()
+    {
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Tiny, 1, Cpu);
+        PooledFrame[] wrongSize = Frames(2, 48, seed: 1);
+        PooledFrame[] tooMany = Frames(Tiny.MaxFrames + 1, Tiny.ImageSize, seed: 1);
+        try
+        {
+            var e = new float[encoder.Dimension];
+            Assert.Contains("48 px", Assert.Throws<ArgumentException>(() => encoder.EncodeFrames(wrongSize, e)).Message);
+            Assert.Throws<ArgumentException>(() => encoder.EncodeFrames(tooMany, e));
+            Assert.Throws<ArgumentException>(() => encoder.EncodeFrames(ReadOnlySpan<PooledFrame>.Empty, e));
+            Assert.Throws<ArgumentException>(() => encoder.EncodeFrames(tooMany.AsSpan(0, 2), new float[3]));
+            Assert.Throws<ArgumentException>(() => encoder.EncodeText("x", new float[encoder.Dimension + 1]));
+        }
+        finally
+        {
+            DisposeAll(wrongSize);
+            DisposeAll(tooMany);
+        }
+    }
+
+    [Fact]
+    public void CreateRandom_InvalidConfig_ThrowsNamingTheField()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => BtokEncoder.CreateRandom(Tiny with { DModel = 30, Heads = 4 }, 1, Cpu));
+        Assert.Contains("DModel", ex.Message);
+        Assert.Throws<ArgumentException>(() => BtokEncoder.CreateRandom(Tiny with { ImageSize = 40 }, 1, Cpu));
+        Assert.Throws<ArgumentException>(() => BtokEncoder.CreateRandom(Tiny with { Tokenizer = "bert" }, 1, Cpu));
+    }
+
+    [Fact]
+    public void CreateRandom_CudaRequestedWithoutGpu_ThrowsDeviceUnavailable()
+    {
+        Assert.SkipWhen(torch.cuda.is_available(), "This machine has CUDA; the unavailable path cannot be exercised.");
+        var ex = Assert.Throws<DeviceUnavailableException>(() => BtokEncoder.CreateRandom(Tiny, 1, Cpu with { Device = EncoderDevice.Cuda }));
+        Assert.Contains("MediaSdkTorchBackend", ex.Message);
+        Assert.DoesNotContain('\n', ex.Message);
+        using BtokEncoder auto = BtokEncoder.CreateRandom(Tiny, 1, Cpu with { Device = EncoderDevice.Auto });
+        Assert.Equal("cpu", auto.DeviceName);
+    }
+
+    [Fact]
+    public void EncodeFrames_BFloat16_CloseToFloat32()
+    {
+        using BtokEncoder f32 = BtokEncoder.CreateRandom(Tiny, 4, Cpu);
+        using BtokEncoder bf16 = BtokEncoder.CreateRandom(Tiny, 4, Cpu with { DType = EncoderDType.BFloat16 });
+        Assert.Equal("bfloat16", bf16.DTypeName);
+        PooledFrame[] frames = Frames(4, Tiny.ImageSize, seed: 14);
+        try
+        {
+            float[] a = EncodeFrames(f32, frames);
+            float[] b = EncodeFrames(bf16, frames);
+            Assert.Equal(1.0, Norm(b), 4);
+            Assert.True(Cosine(a, b) >= 0.98, $"cosine {Cosine(a, b)}");
+            Assert.True(Cosine(EncodeText(f32, "a cat"), EncodeText(bf16, "a cat")) >= 0.98);
+        }
+        finally
+        {
+            DisposeAll(frames);
+        }
+    }
+
+    [Fact]
+    public void Dispose_Twice_IsIdempotentAndLaterCallsThrow()
+    {
+        BtokEncoder encoder = BtokEncoder.CreateRandom(Tiny, 1, Cpu);
+        encoder.Dispose();
+        encoder.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => encoder.EncodeText("x", new float[Tiny.DModel]));
+    }
+
+    /// <summary>Byte-wise equality of two parameter lists (xunit's collection diff is too slow for MBs of weights).</summary>
+    internal static void AssertSameBytes(byte[][] expected, byte[][] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(expected[i].AsSpan().SequenceEqual(actual[i]), $"parameter {i} differs");
+    }
+
+    internal static byte[][] ParameterBytes(BtokEncoder encoder) =>
+        encoder.Network.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value.bytes.ToArray()).ToArray();
+}
