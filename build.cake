@@ -6,7 +6,7 @@ var target = Argument("target", "Build");
 var configuration = Argument("configuration", "Release");
 var solution = "./MediaSdk.sln";
 var artifacts = MakeAbsolute(Directory("./artifacts"));
-var cli = MakeAbsolute(File($"./src/MediaSdk.Cli/bin/{configuration}/net10.0/linux-x64/mediasdk"));
+var cli = MakeAbsolute(File($"./src/MediaSdk.Cli/bin/{configuration}/net10.0/linux-x64/MediaSdk.Cli"));
 
 Task("Clean")
     .Description("Removes build outputs and artifacts.")

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace MediaSdk.Cli;
 
 /// <summary>Writes session events to the console as they arrive.</summary>
-internal interface IEventWriter
+internal interface IEventWriter : IDisposable
 {
     void Write(MediaEvent e, ModelStamp model);
 }
@@ -70,6 +70,8 @@ internal sealed class JsonlEventWriter(Stream output) : IEventWriter
         output.WriteByte((byte)'\n');
         output.Flush();
     }
+
+    public void Dispose() => _json.Dispose();
 }
 
 /// <summary>A human-readable table, one row per window; states and warnings as annotated lines.</summary>
@@ -108,6 +110,8 @@ internal sealed class TableEventWriter(TextWriter output) : IEventWriter
         }
         output.Flush();
     }
+
+    public void Dispose() => output.Flush();
 
     private static string Trim(string s) => s.Length <= 16 ? s : s[..15] + "…";
 }

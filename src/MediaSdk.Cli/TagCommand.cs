@@ -94,7 +94,7 @@ internal static class TagCommand
         session.AddSource(input, streamOptions);
         session.CompleteAdding();
 
-        IEventWriter writer = p.GetValue(s_format) == "jsonl" ? new JsonlEventWriter(Console.OpenStandardOutput()) : new TableEventWriter(Console.Out);
+        using IEventWriter writer = p.GetValue(s_format) == "jsonl" ? new JsonlEventWriter(Console.OpenStandardOutput()) : new TableEventWriter(Console.Out);
         int exit = ExitCodes.Success;
         await foreach (MediaEvent e in session.ReadEventsAsync(ct).ConfigureAwait(false))
         {

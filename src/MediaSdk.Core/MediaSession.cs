@@ -25,6 +25,7 @@ namespace MediaSdk;
 public sealed class MediaSession : IAsyncDisposable
 {
     private readonly IClipEncoder _encoder;
+    private readonly bool _ownsEncoder;
     private readonly IFrameSourceFactory? _factory;
     private readonly IFramePreprocessor _preprocessor;
     private readonly ILogger _logger;
@@ -47,12 +48,14 @@ public sealed class MediaSession : IAsyncDisposable
     /// <param name="preprocessor">Preprocesses pushed frames.</param>
     /// <param name="options">Resource caps; null: <see cref="MediaSessionOptions.Default"/>.</param>
     /// <param name="loggerFactory">Logging; null: none.</param>
+    /// <param name="ownsEncoder">True: the session disposes <paramref name="encoder"/> when it is disposed.</param>
     public MediaSession(IClipEncoder encoder, IFrameSourceFactory? sourceFactory, IFramePreprocessor preprocessor,
-        MediaSessionOptions? options = null, ILoggerFactory? loggerFactory = null)
+        MediaSessionOptions? options = null, ILoggerFactory? loggerFactory = null, bool ownsEncoder = false)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(preprocessor);
         _encoder = encoder;
+        _ownsEncoder = ownsEncoder;
         _factory = sourceFactory;
         _preprocessor = preprocessor;
         Options = options ?? MediaSessionOptions.Default;
@@ -69,6 +72,9 @@ public sealed class MediaSession : IAsyncDisposable
         _encoderThread = new Thread(EncoderLoop) { IsBackground = true, Name = "MediaSdk encoder" };
         _encoderThread.Start();
     }
+
+    /// <summary>The model that produces this session's embeddings (stamped on every window event).</summary>
+    public ModelStamp Model => _encoder.Model;
 
     internal MediaSessionOptions Options { get; }
     internal PipelineMetrics Metrics { get; }
@@ -184,6 +190,7 @@ public sealed class MediaSession : IAsyncDisposable
         _events.Writer.TryComplete();
         Metrics.Dispose();
         _cts.Dispose();
+        if (_ownsEncoder) _encoder.Dispose();
     }
 
     internal void Signal() => _work.Release();

@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+
+namespace MediaSdk.Tests;
+
+/// <summary>Runs the real mediasdk CLI (built next to this test assembly) as a child process and records its output.</summary>
+internal sealed class CliProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<(TimeSpan At, string Line)> _stdout = new();
+    private readonly ConcurrentQueue<string> _stderr = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _streamsOpen = 2;
+
+    private CliProcess(Process process) => _process = process;
+
+    /// <summary>Time since the process was started.</summary>
+    public Stopwatch Clock { get; } = new();
+
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public IReadOnlyList<(TimeSpan At, string Line)> StdoutLines => [.. _stdout];
+    public string Stderr => string.Join('\n', _stderr);
+
+    /// <summary>jsonl events printed so far.</summary>
+    public IReadOnlyList<JsonElement> Events =>
+        [.. _stdout.Where(l => l.Line.StartsWith('{')).Select(l => JsonDocument.Parse(l.Line).RootElement.Clone())];
+
+    public static CliProcess Start(params string[] args)
+    {
+        string dir = AppContext.BaseDirectory;
+        var psi = new ProcessStartInfo(Path.Combine(dir, "MediaSdk.Cli"))
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        var p = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        var cli = new CliProcess(p);
+        p.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) cli.StreamClosed();
+            else cli._stdout.Enqueue((cli.Clock.Elapsed, e.Data));
+        };
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) cli.StreamClosed();
+            else cli._stderr.Enqueue(e.Data);
+        };
+        cli.Clock.Start();
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return cli;
+    }
+
+    /// <summary>Runs to completion and returns the exit code.</summary>
+    public static async Task<(int Exit, CliProcess Cli)> RunAsync(int timeoutMs, params string[] args)
+    {
+        var cli = Start(args);
+        int exit = await cli.WaitForExitAsync(timeoutMs);
+        return (exit, cli);
+    }
+
+    public async Task<int> WaitForExitAsync(int timeoutMs)
+    {
+        using var cts = new CancellationTokenSource(timeoutMs);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            await _closed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+            throw new TimeoutException($"mediasdk did not exit within {timeoutMs} ms. stderr: {Stderr}");
+        }
+        return _process.ExitCode;
+    }
+
+    /// <summary>Polls until <paramref name="predicate"/> holds over the events so far.</summary>
+    public async Task<bool> WaitForAsync(Func<IReadOnlyList<JsonElement>, bool> predicate, int timeoutMs)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.ElapsedMilliseconds < timeoutMs)
+        {
+            if (predicate(Events)) return true;
+            if (_process.HasExited) return predicate(Events);
+            await Task.Delay(50);
+        }
+        return false;
+    }
+
+    /// <summary>Sends SIGINT (what Ctrl+C does).</summary>
+    public void Interrupt()
+    {
+        if (!_process.HasExited) _ = kill(_process.Id, 2);
+    }
+
+    /// <summary>Pids of live processes named <paramref name="name"/> whose parent is the CLI.</summary>
+    public IReadOnlyList<int> Children(string name = "ffmpeg") => ProcessTable.ChildrenOf(_process.Id, name);
+
+    public void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+
+    private void StreamClosed()
+    {
+        if (Interlocked.Decrement(ref _streamsOpen) == 0) _closed.TrySetResult();
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+}
+
+/// <summary>/proc helpers: child processes by parent pid.</summary>
+internal static class ProcessTable
+{
+    public static IReadOnlyList<int> ChildrenOf(int parent, string name)
+    {
+        var result = new List<int>();
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
+            if (open < 0 || close < open) continue;
+            string[] rest = stat[(close + 2)..].Split(' ');
+            if (rest.Length < 2 || rest[0] is "Z" or "X") continue;
+            if (stat[(open + 1)..close] == name && int.TryParse(rest[1], out int ppid) && ppid == parent) result.Add(pid);
+        }
+        return result;
+    }
+
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')');
+            return close > 0 && stat.Length > close + 2 && stat[close + 2] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+}
