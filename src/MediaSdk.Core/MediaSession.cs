@@ -112,12 +112,13 @@ public sealed class MediaSession : IAsyncDisposable
     {
         options ??= StreamOptions.Default;
         PushStream? push = null;
-        Add(null, options, live, id =>
+        StreamRunner runner = Add(null, options, live, id =>
         {
             push = new PushStream(id, _preprocessor, _encoder.Preprocess, live);
             return push.FrameSource;
         });
-        return push!;
+        push!.Attach(runner);
+        return push;
     }
 
     private StreamRunner Add(IFrameSource? source, StreamOptions options, bool live, Func<StreamId, IFrameSource>? makeSource)
