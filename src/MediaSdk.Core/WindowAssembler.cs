@@ -55,7 +55,9 @@ internal sealed class WindowAssembler : IDisposable
         if (_resync)
         {
             _resync = false;
-            _next = Math.Max(_next, (long)Math.Ceiling(pts / _hop - 1e-9));
+            // The first window whose first sample point is not before this frame (half a sample step of slack): a
+            // source sampling on the grid delivers its first frame at start + step/2, which must open window 0.
+            _next = Math.Max(_next, (long)Math.Ceiling((pts - 0.5 * _step) / _hop - 1e-9));
         }
         _frames.Add(frame);
         while (true)

@@ -83,6 +83,10 @@ public sealed class MediaSdkBuilder
         return this;
     }
 
+    /// <summary>The default architecture, stamped so nobody mistakes it for a trained model.</summary>
+    internal static BtokConfig RandomModelConfig(int seed) =>
+        BtokConfig.Default with { ModelId = "btok-random-init", Version = $"seed{seed}" };
+
     /// <summary>Creates the encoder and the session.</summary>
     /// <returns>A new session; the caller disposes it (which also disposes the encoder).</returns>
     /// <exception cref="ModelLoadException">The model directory is missing or invalid.</exception>
@@ -95,7 +99,7 @@ public sealed class MediaSdkBuilder
             : _encoderOptions;
         IClipEncoder encoder = _encoder
             ?? (_modelDirectory is not null ? BtokEncoder.Load(_modelDirectory, encoderOptions, _loggerFactory)
-            : _randomSeed is int seed ? BtokEncoder.CreateRandom(BtokConfig.Default, seed, encoderOptions, _loggerFactory)
+            : _randomSeed is int seed ? BtokEncoder.CreateRandom(RandomModelConfig(seed), seed, encoderOptions, _loggerFactory)
             : throw new InvalidOperationException("No model chosen: call UseModel(dir), UseRandomModel(seed) or UseEncoder(encoder) before Build()."));
         try
         {

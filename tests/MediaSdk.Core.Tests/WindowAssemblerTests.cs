@@ -44,6 +44,17 @@ public sealed class WindowAssemblerTests
     }
 
     [Fact]
+    public void Add_GridSampledFrames_FirstWindowStartsAtZero()
+    {
+        // What the ffmpeg source delivers: one frame per sample point (k + 0.5) * L/N, the first at 0.125 s.
+        double[] pts = [.. Enumerable.Range(0, 20).Select(k => (k + 0.5) * 0.25)];
+        List<ClipWindow> w = Run(pts, 5.0);
+        Assert.Equal([0.0, 1, 2, 3, 4], w.Select(x => x.Start));
+        Assert.Equal(pts[..8], w[0].Frames.ToArray().Select(f => f.Pts));
+        foreach (ClipWindow x in w) x.Dispose();
+    }
+
+    [Fact]
     public void Add_VariableFrameRate_PicksNearestByTimestamp()
     {
         double[] pts = [0, 0.05, 0.3, 0.31, 0.9, 1.2, 1.26, 1.9, 2.4];
