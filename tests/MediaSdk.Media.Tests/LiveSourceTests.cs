@@ -202,4 +202,30 @@ public sealed class LiveSourceTests
         // ffmpeg refused the file: segment under the whitelist MediaSdk passed (not only its own HLS default).
         Assert.True(ex.Message.Contains("not on whitelist 'http,https,tcp,tls,crypto'", StringComparison.Ordinal), ex.Message);
     }
+
+    [Fact(Timeout = 40_000)]
+    public async Task RunAsync_SenderStallsThenStaysAway_ReconnectingThenUnreachableAfterReconnectFor()
+    {
+        Prereq.RequireFfmpeg();
+        int port = Tools.FreeTcpPort();
+        using var server = LiveStreamServer.StartTcp(port);
+        var options = SourceOptions.Default with { StallTimeout = TimeSpan.FromSeconds(1.5), ReconnectFor = TimeSpan.FromSeconds(2) };
+        IFrameSource source = _factory.Create(server.Url, options, Request);
+        var sink = new RecordingSink();
+        Task<SourceCompletion> run = Task.Run(() => source.RunAsync(sink, TestContext.Current.CancellationToken), TestContext.Current.CancellationToken);
+
+        Assert.True(await WaitUntilAsync(() => sink.Count >= 2, 8), "not live within 8 s");
+        // Freeze the sender: the connection stays open but no data flows, which only the stall timeout can detect.
+        var (code, _, _) = await Tools.RunAsync("kill", ["-STOP", server.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            TestContext.Current.CancellationToken);
+        Assert.Equal(0, code);
+        var sw = Stopwatch.StartNew();
+
+        var ex = await Assert.ThrowsAsync<MediaUnreachableException>(() => run);
+
+        Assert.InRange(sw.Elapsed.TotalSeconds, 2.5, 12);   // ~1.5 s stall + ~2 s of reconnecting (+ a buffered tail)
+        Assert.Equal([StreamState.Connecting, StreamState.Live, StreamState.Reconnecting], sink.States);
+        Assert.Contains("no data for 1.5 s", sink.Log.First(l => l.StartsWith("state Reconnecting", StringComparison.Ordinal)));
+        Assert.Contains(server.Url, ex.Message);
+    }
 }
