@@ -11,11 +11,29 @@ internal sealed class RecordingSink : IFrameSink
     private readonly object _gate = new();
     public RecordingSink(bool keepPixels = false) => _keepPixels = keepPixels;
 
-    public List<double> Pts { get; } = [];
+    private readonly List<double> _pts = [];
+    private readonly List<StreamState> _states = [];
+
+    /// <summary>Snapshot of the pts so far.</summary>
+    public List<double> Pts
+    {
+        get
+        {
+            lock (_gate) return [.. _pts];
+        }
+    }
+
+    /// <summary>Snapshot of the states so far.</summary>
+    public List<StreamState> States
+    {
+        get
+        {
+            lock (_gate) return [.. _states];
+        }
+    }
     public List<long> Received { get; } = [];
     public List<float[]> Pixels { get; } = [];
     public ConcurrentQueue<string> Log { get; } = new();
-    public List<StreamState> States { get; } = [];
     public List<string> Warnings { get; } = [];
     public int Discontinuities { get; private set; }
     public int FrameSize { get; private set; }
@@ -27,7 +45,7 @@ internal sealed class RecordingSink : IFrameSink
     {
         get
         {
-            lock (_gate) return Pts.Count;
+            lock (_gate) return _pts.Count;
         }
     }
 
@@ -35,7 +53,7 @@ internal sealed class RecordingSink : IFrameSink
     {
         get
         {
-            lock (_gate) return Pts.Count == 0 ? double.NaN : Pts[^1];
+            lock (_gate) return _pts.Count == 0 ? double.NaN : _pts[^1];
         }
     }
 
@@ -46,11 +64,11 @@ internal sealed class RecordingSink : IFrameSink
         {
             lock (_gate)
             {
-                Pts.Add(frame.Pts);
+                _pts.Add(frame.Pts);
                 Received.Add(frame.ReceivedTimestamp);
                 FrameSize = frame.Size;
                 if (_keepPixels) Pixels.Add(frame.Pixels.ToArray());
-                count = Pts.Count;
+                count = _pts.Count;
             }
             Log.Enqueue($"frame {frame.Pts:0.###}");
         }
@@ -59,7 +77,7 @@ internal sealed class RecordingSink : IFrameSink
 
     public void OnStateChanged(StreamState state, string? detail = null)
     {
-        lock (_gate) States.Add(state);
+        lock (_gate) _states.Add(state);
         Log.Enqueue($"state {state} {detail}");
     }
 

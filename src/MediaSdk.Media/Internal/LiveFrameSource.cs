@@ -55,6 +55,7 @@ internal sealed class LiveFrameSource : IFrameSource
         long nextIndex = 0;          // global sample index of the next frame (sampled mode)
         TimeSpan? reconnectStarted = null;
         string lastReason = "no frame arrived";
+        string lastFfmpegError = ""; // an attempt cut short by the deadline may say nothing; keep the last useful words
 
         while (true)
         {
@@ -125,13 +126,17 @@ internal sealed class LiveFrameSource : IFrameSource
             }
 
             string error = process.LastError;
+            if (error.Length > 0) lastFfmpegError = error;
+            string ffmpegSaid = lastFfmpegError.Length > 0 ? $"ffmpeg: {Short(lastFfmpegError)}" : "";
             lastReason = stalled
-                ? (frames == 0 ? $"no frame within {firstFrameWait.TotalSeconds:0.#} s" : $"no data for {_options.StallTimeout.TotalSeconds:0.#} s")
-                : (error.Length > 0 ? $"ffmpeg: {Short(error)}" : "the stream ended");
+                ? (frames == 0 ? $"no frame within {firstFrameWait.TotalSeconds:0.#} s" : $"no data for {_options.StallTimeout.TotalSeconds:0.#} s") +
+                  (ffmpegSaid.Length > 0 ? "; " + ffmpegSaid : "")
+                : (ffmpegSaid.Length > 0 ? ffmpegSaid : "the stream ended");
             if (frames > 0)
             {
                 // Was live, lost it: report once per outage, then retry with a fresh backoff.
                 reconnectStarted = clock.Elapsed;
+                lastFfmpegError = "";
                 Log.Reconnecting(_logger, DisplayName, lastReason);
                 sink.OnStateChanged(StreamState.Reconnecting, lastReason);
             }
