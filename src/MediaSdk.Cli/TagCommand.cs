@@ -72,7 +72,9 @@ internal static class TagCommand
         using ILoggerFactory logging = LoggerFactory.Create(b => b
             .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
             .AddSimpleConsole(o => { o.SingleLine = true; o.IncludeScopes = false; })
-            .AddFilter("MediaSdk", verbose ? LogLevel.Debug : LogLevel.Information)
+            // Without --verbose: the encoder's one line (device, dtype, threads) and warnings; events say the rest.
+            .AddFilter("MediaSdk", verbose ? LogLevel.Debug : LogLevel.Warning)
+            .AddFilter("MediaSdk.Model", verbose ? LogLevel.Debug : LogLevel.Information)
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
 
         var builder = new MediaSdkBuilder()

@@ -12,7 +12,7 @@ internal static partial class Log
     public static partial void StreamEnded(ILogger logger, StreamId stream, long windows, long dropped);
 
     [LoggerMessage(1002, LogLevel.Warning, "Stream {Stream} failed: {Message}")]
-    public static partial void StreamFailed(ILogger logger, StreamId stream, string message, Exception exception);
+    public static partial void StreamFailed(ILogger logger, StreamId stream, string message, Exception? exception);
 
     [LoggerMessage(1003, LogLevel.Debug, "Stream {Stream} dropped {Count} windows (encoder behind)")]
     public static partial void WindowsDropped(ILogger logger, StreamId stream, long count);

@@ -321,7 +321,9 @@ public sealed class MediaSession : IAsyncDisposable
         {
             MediaSdkException error = ex as MediaSdkException
                 ?? new MediaSdkException($"Stream {s.Id} failed: {ex.Message} ({ex.GetType().Name}); see the inner exception.", ex);
-            Log.StreamFailed(_logger, s.Id, error.Message, ex);
+            // Expected failures (bad input, unreachable URL) are reported without a stack trace; the event carries the
+            // exception for hosts that want it. Anything else is a bug and keeps its trace in the log.
+            Log.StreamFailed(_logger, s.Id, error.Message, ex is MediaSdkException ? null : ex);
             Publish(new ErrorEvent(s.Id, error));
             Publish(new StateEvent(s.Id, StreamState.Failed, error.Message));
         }

@@ -94,7 +94,7 @@ public static class MediaProbe
             if (line.Length == 0 || line.StartsWith('{') || line.StartsWith('}')) continue;
             best = line;
         }
-        best ??= "unknown error";
+        best = best?.TrimEnd(')', ' ') ?? "unknown error"; // FFMpegCore wraps ffprobe's text in "(code - ...)"
         return best.Length <= 160 ? best : best[..157] + "...";
     }
 }

@@ -57,20 +57,21 @@ internal sealed class CliProcess : IDisposable
     }
 
     /// <summary>Runs to completion and returns the exit code.</summary>
-    public static async Task<(int Exit, CliProcess Cli)> RunAsync(int timeoutMs, params string[] args)
+    public static async Task<(int Exit, CliProcess Cli)> RunAsync(CancellationToken ct, params string[] args)
     {
         var cli = Start(args);
-        int exit = await cli.WaitForExitAsync(timeoutMs);
+        int exit = await cli.WaitForExitAsync(120_000, ct);
         return (exit, cli);
     }
 
-    public async Task<int> WaitForExitAsync(int timeoutMs)
+    public async Task<int> WaitForExitAsync(int timeoutMs, CancellationToken ct = default)
     {
-        using var cts = new CancellationTokenSource(timeoutMs);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(timeoutMs);
         try
         {
             await _process.WaitForExitAsync(cts.Token);
-            await _closed.Task.WaitAsync(TimeSpan.FromSeconds(5));
+            await _closed.Task.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
         }
         catch (OperationCanceledException)
         {

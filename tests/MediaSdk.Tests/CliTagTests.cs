@@ -14,7 +14,7 @@ public sealed class CliTagTests(ClipsFixture clips) : IClassFixture<ClipsFixture
         Prereq.RequireFfmpeg();
         string clip = await clips.FiveSecondsAsync();
 
-        var (exit, cli) = await CliProcess.RunAsync(Timeout, "tag", clip, "--format", "jsonl", "--labels", "a test pattern,a cat");
+        var (exit, cli) = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "tag", clip, "--format", "jsonl", "--labels", "a test pattern,a cat");
         using (cli)
         {
             Assert.True(exit == 0, cli.Stderr);
@@ -43,7 +43,7 @@ public sealed class CliTagTests(ClipsFixture clips) : IClassFixture<ClipsFixture
         Prereq.RequireFfmpeg();
         string clip = await clips.FiveSecondsAsync();
 
-        var (exit, cli) = await CliProcess.RunAsync(Timeout, "tag", clip, "--format", "jsonl", "--start", "1", "--end", "4",
+        var (exit, cli) = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "tag", clip, "--format", "jsonl", "--start", "1", "--end", "4",
             "--window", "1", "--hop", "1", "--frames", "4");
         using (cli)
         {
@@ -59,7 +59,7 @@ public sealed class CliTagTests(ClipsFixture clips) : IClassFixture<ClipsFixture
         Prereq.RequireFfmpeg();
         string clip = await clips.FiveSecondsAsync();
 
-        var (exit, cli) = await CliProcess.RunAsync(Timeout, "tag", clip, "--labels", "red,green");
+        var (exit, cli) = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "tag", clip, "--labels", "red,green");
         using (cli)
         {
             Assert.True(exit == 0, cli.Stderr);
@@ -85,7 +85,7 @@ public sealed class CliTagTests(ClipsFixture clips) : IClassFixture<ClipsFixture
             _ => "concat:/etc/passwd|/etc/hosts",
         };
 
-        var (exit, cli) = await CliProcess.RunAsync(Timeout, "tag", input);
+        var (exit, cli) = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "tag", input);
         using (cli)
         {
             Assert.Equal(3, exit);
@@ -105,7 +105,7 @@ public sealed class CliTagTests(ClipsFixture clips) : IClassFixture<ClipsFixture
         string ts = await clips.GetAsync("long.ts", f => f.TestSrcAsync("long.ts", 320, 240, seconds: 8));
         string truncatedTs = clips.Factory.Truncate(ts, "truncated.ts", 0.5);
 
-        var (exitTs, cliTs) = await CliProcess.RunAsync(Timeout, "tag", truncatedTs, "--format", "jsonl");
+        var (exitTs, cliTs) = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "tag", truncatedTs, "--format", "jsonl");
         using (cliTs)
         {
             Assert.True(exitTs == 0, cliTs.Stderr);
@@ -114,7 +114,7 @@ public sealed class CliTagTests(ClipsFixture clips) : IClassFixture<ClipsFixture
             Assert.Contains(cliTs.Events, e => e.GetProperty("type").GetString() == "warning");
         }
 
-        var (exitMp4, cliMp4) = await CliProcess.RunAsync(Timeout, "tag", truncated, "--format", "jsonl");
+        var (exitMp4, cliMp4) = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "tag", truncated, "--format", "jsonl");
         using (cliMp4)
         {
             // Either the windows it holds plus a warning, or (moov atom lost) a clear bad-input error: never a crash.
@@ -131,7 +131,7 @@ public sealed class CliTagTests(ClipsFixture clips) : IClassFixture<ClipsFixture
     [InlineData("--threads", "0")]
     public async Task Tag_BadOption_ExitsTwo(string option, string value)
     {
-        var (exit, cli) = await CliProcess.RunAsync(Timeout, "tag", "x.mp4", option, value);
+        var (exit, cli) = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "tag", "x.mp4", option, value);
         using (cli) Assert.Equal(2, exit);
     }
 
@@ -140,7 +140,7 @@ public sealed class CliTagTests(ClipsFixture clips) : IClassFixture<ClipsFixture
     {
         Prereq.RequireFfmpeg();
         string clip = await clips.FiveSecondsAsync();
-        var (exit, cli) = await CliProcess.RunAsync(Timeout, "tag", clip, "--model", clips.Factory.PathOf("no-model"));
+        var (exit, cli) = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "tag", clip, "--model", clips.Factory.PathOf("no-model"));
         using (cli)
         {
             Assert.Equal(4, exit);
@@ -153,7 +153,7 @@ public sealed class CliTagTests(ClipsFixture clips) : IClassFixture<ClipsFixture
     {
         Prereq.RequireFfmpeg();
         string clip = await clips.FiveSecondsAsync();
-        var (exit, cli) = await CliProcess.RunAsync(Timeout, "tag", clip, "--device", "cuda");
+        var (exit, cli) = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "tag", clip, "--device", "cuda");
         using (cli)
         {
             Assert.Equal(5, exit);
