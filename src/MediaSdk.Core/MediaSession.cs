@@ -224,11 +224,15 @@ public sealed class MediaSession : IAsyncDisposable
         CancellationToken ct = _cts.Token;
         while (!ct.IsCancellationRequested)
         {
+            int first = active.Count;
             lock (_gate)
             {
                 for (; seen < _streams.Count; seen++) active.Add(_streams[seen]);
                 if (_completeAdding && active.Count == 0) break;
             }
+            // Embed a new stream's labels now, while its source connects and its first window fills (about one
+            // window length), so the first window's latency does not include them.
+            for (int i = first; i < active.Count && !ct.IsCancellationRequested; i++) EnsureLabels(active[i]);
             bool served = false;
             // Round-robin: one window from each stream in turn, starting after the last one served.
             for (int i = 0; i < active.Count && !ct.IsCancellationRequested; i++)
@@ -291,20 +295,35 @@ public sealed class MediaSession : IAsyncDisposable
         ImmutableArray<string> labels = s.Options.Labels;
         if (labels.IsDefaultOrEmpty) return [];
         int d = _encoder.Dimension;
-        if (s.LabelEmbeddings is null)
-        {
-            // Embedded once per stream, on the encoder thread (the encoder is not thread-safe).
-            var table = new float[labels.Length * d];
-            for (int i = 0; i < labels.Length; i++)
-                _encoder.EncodeText(string.Format(CultureInfo.InvariantCulture, s.Options.LabelPrompt, labels[i]), table.AsSpan(i * d, d));
-            s.LabelEmbeddings = table;
-        }
+        float[] table = EnsureLabels(s)!;
+        if (table.Length == 0) return []; // embedding the labels failed; a warning said so
         var scores = new TagScore[labels.Length];
         ReadOnlySpan<float> e = _embedding;
         for (int i = 0; i < labels.Length; i++)
-            scores[i] = new TagScore(labels[i], Cosine(e, s.LabelEmbeddings.AsSpan(i * d, d)));
+            scores[i] = new TagScore(labels[i], Cosine(e, table.AsSpan(i * d, d)));
         Array.Sort(scores, static (a, b) => b.Score.CompareTo(a.Score));
         return [.. scores.AsSpan(0, Math.Min(Math.Max(s.Options.TopTags, 0), scores.Length))];
+    }
+
+    /// <summary>Embeds the stream's labels once, on the encoder thread (the encoder is not thread-safe).</summary>
+    private float[]? EnsureLabels(StreamRunner s)
+    {
+        ImmutableArray<string> labels = s.Options.Labels;
+        if (labels.IsDefaultOrEmpty || s.LabelEmbeddings is not null) return s.LabelEmbeddings;
+        int d = _encoder.Dimension;
+        var table = new float[labels.Length * d];
+        try
+        {
+            for (int i = 0; i < labels.Length; i++)
+                _encoder.EncodeText(string.Format(CultureInfo.InvariantCulture, s.Options.LabelPrompt, labels[i]), table.AsSpan(i * d, d));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.EncoderFailed(_logger, s.Id, ex);
+            Publish(new WarningEvent(s.Id, $"Stream {s.Id}: embedding its labels failed ({ex.Message}); windows carry no tags."));
+            table = [];
+        }
+        return s.LabelEmbeddings = table;
     }
 
     private static float Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
