@@ -109,6 +109,8 @@ public sealed record BtokConfig
             throw new ArgumentException($"BtokConfig.Pooling is {(int)Pooling}; use Btok, LastToken or Mean.", nameof(Pooling));
         if (DModel % Heads != 0 || (DModel / Heads) % 2 != 0)
             throw new ArgumentException($"BtokConfig.DModel {DModel} must split into Heads {Heads} heads of an even size (RoPE rotates pairs).", nameof(DModel));
+        if (ImageSize < 16 || ImageSize > 1024)
+            throw new ArgumentException($"BtokConfig.ImageSize is {ImageSize}; use 16 to 1024 px (PreprocessOptions.Size range).", nameof(ImageSize));
         if (ImageSize % PatchSize != 0)
             throw new ArgumentException($"BtokConfig.ImageSize {ImageSize} must be a multiple of PatchSize {PatchSize}.", nameof(ImageSize));
         if (!(RopeTheta > 1.0) || double.IsInfinity(RopeTheta))

@@ -161,6 +161,20 @@ public sealed class BtokEncoderTests
     }
 
     [Fact]
+    public void PatchEmbed_MatmulPath_EqualsConvolution()
+    {
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(BtokConfig.Default with { MaxFrames = 3 }, 10, Cpu);
+        using var scope = torch.NewDisposeScope();
+        using var mode = torch.inference_mode();
+        torch.Tensor frames = torch.rand(3, 3, 112, 112) * 2 - 1;
+        torch.Tensor fast = encoder.Network.PatchEmbed.forward(frames);
+        torch.Tensor reference = encoder.Network.PatchEmbed.ForwardWithConvolution(frames);
+        Assert.Equal([3L * 49, 256L], fast.shape);
+        float diff = (fast - reference).abs().max().item<float>();
+        Assert.True(diff <= 1e-5f, $"patchify differs from the convolution by {diff}");
+    }
+
+    [Fact]
     public void EncodeFrames_WrongInputs_ThrowArgumentException()
     {
         using BtokEncoder encoder = BtokEncoder.CreateRandom(Tiny, 1, Cpu);

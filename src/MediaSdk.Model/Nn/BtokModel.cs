@@ -51,6 +51,9 @@ internal sealed class BtokModel : nn.Module
     /// <summary>Vision tokens [F * P, D] for one window's frames [F, 3, S, S] (already in the model dtype and device).</summary>
     public Tensor EmbedFrames(Tensor frames) => patch_embed.forward(frames);
 
+    /// <summary>The vision embedder, for tests that compare its fast path with the convolution.</summary>
+    internal PatchEmbed PatchEmbed => patch_embed;
+
     /// <summary>
     /// Runs the stack over left-padded input embeddings and returns L2-normalised float32 embeddings [B, D].
     /// </summary>

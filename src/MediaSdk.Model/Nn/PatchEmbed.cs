@@ -28,11 +28,27 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>[F, 3, S, S] frames of one window to [F * P, D] tokens, frame-major then raster order.</summary>
+    /// <remarks>
+    /// Computed as patchify + one matrix product with the convolution's weight viewed as [D, 3 * p * p]: the same math
+    /// as the stride-p convolution (tested against it) but a plain GEMM, which libtorch runs several times faster on
+    /// the CPU than its convolution path for this kernel shape. Gradients reach proj.weight and proj.bias as usual.
+    /// </remarks>
     public override Tensor forward(Tensor frames)
     {
-        long f = frames.shape[0];
-        Tensor patches = proj.forward(frames).flatten(2).transpose(1, 2);      // [F, P, D]
-        Tensor temporal = temporal_embed.narrow(0, 0, f).unsqueeze(1);         // [F, 1, D]
+        long f = frames.shape[0], c = frames.shape[1], side = frames.shape[2];
+        long p = proj.weight!.shape[2], g = side / p;
+        Tensor patches = frames.view(f, c, g, p, g, p).permute(0, 2, 4, 1, 3, 5).reshape(f * g * g, c * p * p);
+        Tensor tokens = nn.functional.linear(patches, proj.weight.view(proj.weight.shape[0], -1), proj.bias);
+        return AddTemporal(tokens.view(f, g * g, -1));
+    }
+
+    /// <summary>The reference path through the convolution module; tests check <see cref="forward"/> against it.</summary>
+    internal Tensor ForwardWithConvolution(Tensor frames) =>
+        AddTemporal(proj.forward(frames).flatten(2).transpose(1, 2));
+
+    private Tensor AddTemporal(Tensor patches) // [F, P, D] -> [F * P, D]
+    {
+        Tensor temporal = temporal_embed.narrow(0, 0, patches.shape[0]).unsqueeze(1);
         return (patches + temporal).reshape(-1, patches.shape[2]);
     }
 }

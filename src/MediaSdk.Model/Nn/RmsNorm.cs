@@ -1,4 +1,3 @@
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -21,10 +20,10 @@ internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var scope = NewDisposeScope();
-        Tensor x = input.to_type(ScalarType.Float32);
-        Tensor variance = x.pow(2).mean([-1L], keepdim: true);
-        Tensor normed = (x * rsqrt(variance + _eps)).to_type(input.dtype);
-        return (weight * normed).MoveToOuterDisposeScope();
+        // Callers own the dispose scope (one per request or training step); a nested scope per norm only costs time.
+        bool isFloat32 = input.dtype == ScalarType.Float32;
+        Tensor x = isFloat32 ? input : input.to_type(ScalarType.Float32);
+        Tensor normed = x * rsqrt(x.pow(2).mean([-1L], keepdim: true) + _eps);
+        return weight * (isFloat32 ? normed : normed.to_type(input.dtype));
     }
 }
