@@ -93,7 +93,14 @@ internal static class TagCommand
         }
 
         await using MediaSession session = builder.Build();
-        session.AddSource(input, streamOptions);
+        try
+        {
+            session.AddSource(input, streamOptions);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new UsageException(e.Message.ReplaceLineEndings(" ").Split(" (Parameter")[0]);
+        }
         session.CompleteAdding();
 
         using IEventWriter writer = p.GetValue(s_format) == "jsonl" ? new JsonlEventWriter(Console.OpenStandardOutput()) : new TableEventWriter(Console.Out);

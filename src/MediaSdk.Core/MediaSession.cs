@@ -89,6 +89,7 @@ public sealed class MediaSession : IAsyncDisposable
         if (_factory is null)
             throw new InvalidOperationException("This session has no IFrameSourceFactory; pass one to the MediaSession constructor (e.g. the ffmpeg factory) or add an IFrameSource.");
         options ??= StreamOptions.Default;
+        CheckWindow(options); // before a source (and its process) exists
         var request = new FrameRequest(_encoder.Preprocess,
             options.Window.SamplesOnGrid ? options.Window.SampleInterval : null,
             Options.FfmpegThreads ?? Math.Min(Environment.ProcessorCount, 2));
@@ -121,9 +122,17 @@ public sealed class MediaSession : IAsyncDisposable
         return push;
     }
 
+    private void CheckWindow(StreamOptions options)
+    {
+        if (options.Window.FramesPerWindow > _encoder.MaxFramesPerWindow)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Window.FramesPerWindow,
+                $"WindowOptions.FramesPerWindow is {options.Window.FramesPerWindow} but model {_encoder.Model} takes at most {_encoder.MaxFramesPerWindow} frames per window; lower it.");
+    }
+
     private StreamRunner Add(IFrameSource? source, StreamOptions options, bool live, Func<StreamId, IFrameSource>? makeSource)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        CheckWindow(options);
         StreamRunner runner;
         lock (_gate)
         {

@@ -59,6 +59,9 @@ public sealed class BtokEncoder : IClipEncoder
     /// <inheritdoc />
     public PreprocessOptions Preprocess { get; }
 
+    /// <inheritdoc />
+    public int MaxFramesPerWindow => Config.MaxFrames;
+
     /// <summary>Where the encoder runs: "cpu" or "cuda:N".</summary>
     public string DeviceName { get; }
 

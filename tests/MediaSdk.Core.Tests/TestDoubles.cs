@@ -10,6 +10,7 @@ internal sealed class AveragingEncoder(int size = 16, int delayMs = 0) : IClipEn
     public ModelStamp Model { get; } = new("avg", "1");
     public int Dimension => 8;
     public PreprocessOptions Preprocess { get; } = new() { Size = size };
+    public int MaxFramesPerWindow => 16;
     public void EncodeFrames(ReadOnlySpan<PooledFrame> frames, Span<float> embedding)
     {
         Calls++;

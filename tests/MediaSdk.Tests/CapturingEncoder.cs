@@ -14,6 +14,7 @@ internal sealed class CapturingEncoder(IClipEncoder inner, TimeSpan delay = defa
     public ModelStamp Model => inner.Model;
     public int Dimension => inner.Dimension;
     public PreprocessOptions Preprocess => inner.Preprocess;
+    public int MaxFramesPerWindow => inner.MaxFramesPerWindow;
 
     public void EncodeFrames(ReadOnlySpan<PooledFrame> frames, Span<float> embedding)
     {

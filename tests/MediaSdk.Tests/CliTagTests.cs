@@ -135,6 +135,7 @@ public sealed class CliTagTests(ClipsFixture clips) : IClassFixture<ClipsFixture
     [InlineData("--format", "xml")]
     [InlineData("--no-such-option", "1")]
     [InlineData("--threads", "0")]
+    [InlineData("--frames", "16")]
     public async Task Tag_BadOption_ExitsTwo(string option, string value)
     {
         var (exit, cli) = await CliProcess.RunAsync(TestContext.Current.CancellationToken, "tag", "x.mp4", option, value);

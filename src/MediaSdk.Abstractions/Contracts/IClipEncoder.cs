@@ -13,6 +13,9 @@ public interface IClipEncoder : IDisposable
     /// <summary>The frame preprocessing the model was trained with (its input size).</summary>
     PreprocessOptions Preprocess { get; }
 
+    /// <summary>The most frames one window may hold (<see cref="WindowOptions.FramesPerWindow"/> is checked against it).</summary>
+    int MaxFramesPerWindow { get; }
+
     /// <summary>Encodes the frames of one window (time order) into an L2-normalised embedding.</summary>
     /// <param name="frames">The window's frames, each of <see cref="Preprocess"/> size.</param>
     /// <param name="embedding">Receives <see cref="Dimension"/> floats.</param>
