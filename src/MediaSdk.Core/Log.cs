@@ -11,7 +11,7 @@ internal static partial class Log
     [LoggerMessage(1001, LogLevel.Information, "Stream {Stream} ended: {Windows} windows encoded, {Dropped} dropped")]
     public static partial void StreamEnded(ILogger logger, StreamId stream, long windows, long dropped);
 
-    [LoggerMessage(1002, LogLevel.Warning, "Stream {Stream} failed: {Message}")]
+    [LoggerMessage(1002, LogLevel.Information, "Stream {Stream} failed: {Message}")] // also an ErrorEvent: not a second warning
     public static partial void StreamFailed(ILogger logger, StreamId stream, string message, Exception? exception);
 
     [LoggerMessage(1003, LogLevel.Debug, "Stream {Stream} dropped {Count} windows (encoder behind)")]

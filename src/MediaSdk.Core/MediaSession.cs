@@ -275,6 +275,11 @@ public sealed class MediaSession : IAsyncDisposable
     {
         ClipWindow w = qw.Window;
         var tag = new KeyValuePair<string, object?>("stream", s.Id.Value);
+        if (s.Failure is not null)
+        {
+            w.Dispose(); // the stream is being failed; its queued windows are dropped
+            return;
+        }
         try
         {
             long start = Stopwatch.GetTimestamp();
@@ -287,6 +292,10 @@ public sealed class MediaSession : IAsyncDisposable
             s.CountEncoded();
             Publish(new WindowEvent(s.Id, w.Index, w.Start, w.End, w.Partial, tags, latency, _encoder.Model, embedding));
             Metrics.EndToEnd.Record(latency, tag);
+        }
+        catch (Exception ex) when (IsEncoderUnusable(ex))
+        {
+            s.Fail(ex);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -326,6 +335,11 @@ public sealed class MediaSession : IAsyncDisposable
             for (int i = 0; i < labels.Length; i++)
                 _encoder.EncodeText(string.Format(CultureInfo.InvariantCulture, s.Options.LabelPrompt, labels[i]), table.AsSpan(i * d, d));
         }
+        catch (Exception ex) when (IsEncoderUnusable(ex))
+        {
+            s.Fail(ex);
+            table = [];
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Log.EncoderFailed(_logger, s.Id, ex);
@@ -334,6 +348,9 @@ public sealed class MediaSession : IAsyncDisposable
         }
         return s.LabelEmbeddings = table;
     }
+
+    /// <summary>The model could not be loaded or its device is missing: no window of any stream can be encoded.</summary>
+    private static bool IsEncoderUnusable(Exception ex) => ex is ModelLoadException or DeviceUnavailableException;
 
     private static float Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {

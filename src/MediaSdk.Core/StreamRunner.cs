@@ -13,6 +13,7 @@ internal sealed class StreamRunner : IFrameSink
     private readonly KeyValuePair<string, object?> _tag;
     private long _framesReceived, _windowsEncoded, _windowsDropped, _dropsReported;
     private long _lastDropWarning;
+    private CancellationTokenSource? _cts;
 
     public StreamRunner(MediaSession session, StreamId id, IFrameSource source, StreamOptions options, bool live)
     {
@@ -42,15 +43,27 @@ internal sealed class StreamRunner : IFrameSink
     public bool Live { get; }
     public Channel<QueuedWindow> Windows { get; }
     public int QueuedFrames => _frames.Reader.Count;
-    public Exception? Failure { get; private set; }
+    public Exception? Failure => Volatile.Read(ref _failure);
+    private Exception? _failure;
     public float[]? LabelEmbeddings { get; set; }
     public Task Completion { get; private set; } = Task.CompletedTask;
     public StreamStats Stats => new(Interlocked.Read(ref _framesReceived), Interlocked.Read(ref _windowsEncoded), Interlocked.Read(ref _windowsDropped));
 
     public void CountEncoded() => Interlocked.Increment(ref _windowsEncoded);
 
-    public void Start(CancellationToken ct)
+    /// <summary>Ends this stream with <paramref name="error"/>: its source is cancelled and the error reported when it has stopped.</summary>
+    public void Fail(Exception error)
     {
+        if (Interlocked.CompareExchange(ref _failure, error, null) is not null) return;
+        try { _cts?.Cancel(); }
+        catch (ObjectDisposedException) { /* already finished */ }
+    }
+
+    public void Start(CancellationToken sessionToken)
+    {
+        // A stream can be failed from outside (the encoder cannot run) without touching the others.
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(sessionToken);
+        CancellationToken ct = _cts.Token;
         Task<SourceCompletion?> source = RunSourceAsync(ct);
         Task assembler = Task.Run(() => AssembleAsync(source, ct), CancellationToken.None);
         Completion = assembler;
@@ -98,7 +111,7 @@ internal sealed class StreamRunner : IFrameSink
         }
         catch (Exception ex)
         {
-            Failure = ex;
+            Interlocked.CompareExchange(ref _failure, ex, null);
         }
         finally
         {

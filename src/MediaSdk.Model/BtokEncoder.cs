@@ -92,7 +92,27 @@ public sealed class BtokEncoder : IClipEncoder
         ArgumentException.ThrowIfNullOrWhiteSpace(modelDirectory);
         options ??= EncoderOptions.Default;
         ResolveDevice(options.Device); // fail fast, before reading hundreds of MB
+        BtokConfig config = ReadConfig(modelDirectory);
+        return LoadWith(modelDirectory, config, options, loggerFactory);
+    }
+
+    /// <summary>
+    /// Reads and validates a checkpoint's config and checks that its weights file exists, without loading weights or
+    /// touching libtorch (milliseconds). Lets a host learn the model's shape before the weights are in memory.
+    /// </summary>
+    /// <exception cref="ModelLoadException">The folder, config or weights file is missing, or the config is invalid.</exception>
+    public static BtokConfig ReadConfig(string modelDirectory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelDirectory);
         BtokConfig config = Checkpoint.ReadConfig(modelDirectory);
+        string weights = Path.Combine(modelDirectory, Checkpoint.WeightsFileName);
+        if (!File.Exists(weights))
+            throw new ModelLoadException($"Model weights '{weights}' are missing; the model folder needs {Checkpoint.ConfigFileName} and {Checkpoint.WeightsFileName} (save one with BtokEncoder.Save).");
+        return config;
+    }
+
+    private static BtokEncoder LoadWith(string modelDirectory, BtokConfig config, EncoderOptions options, ILoggerFactory? loggerFactory)
+    {
         BtokModel model = new(config);
         try
         {

@@ -89,18 +89,39 @@ public sealed class MediaSdkBuilder
 
     /// <summary>Creates the encoder and the session.</summary>
     /// <returns>A new session; the caller disposes it (which also disposes the encoder).</returns>
-    /// <exception cref="ModelLoadException">The model directory is missing or invalid.</exception>
-    /// <exception cref="DeviceUnavailableException">The requested device is not available.</exception>
+    /// <remarks>
+    /// The encoder's weights load on a background thread while streams connect. A failure found then (corrupt weights,
+    /// a requested device that is missing) ends each stream with an <see cref="ErrorEvent"/> carrying a
+    /// <see cref="ModelLoadException"/> or <see cref="DeviceUnavailableException"/>.
+    /// </remarks>
+    /// <exception cref="ModelLoadException">The model directory or its config is missing or invalid.</exception>
     /// <exception cref="InvalidOperationException">No model was chosen.</exception>
     public MediaSession Build()
     {
         EncoderOptions encoderOptions = _encoderOptions.Threads is null && _sessionOptions.EncoderThreads is int threads
             ? _encoderOptions with { Threads = threads }
             : _encoderOptions;
-        IClipEncoder encoder = _encoder
-            ?? (_modelDirectory is not null ? BtokEncoder.Load(_modelDirectory, encoderOptions, _loggerFactory)
-            : _randomSeed is int seed ? BtokEncoder.CreateRandom(RandomModelConfig(seed), seed, encoderOptions, _loggerFactory)
-            : throw new InvalidOperationException("No model chosen: call UseModel(dir), UseRandomModel(seed) or UseEncoder(encoder) before Build()."));
+        ILoggerFactory logging = _loggerFactory;
+        IClipEncoder encoder;
+        if (_encoder is not null)
+        {
+            encoder = _encoder;
+        }
+        else if (_modelDirectory is string dir)
+        {
+            // The config is checked now (a bad folder fails here); the weights load while the sources connect.
+            BtokConfig config = BtokEncoder.ReadConfig(dir);
+            encoder = new BackgroundLoadedEncoder(config, () => BtokEncoder.Load(dir, encoderOptions, logging));
+        }
+        else if (_randomSeed is int seed)
+        {
+            BtokConfig config = RandomModelConfig(seed);
+            encoder = new BackgroundLoadedEncoder(config, () => BtokEncoder.CreateRandom(config, seed, encoderOptions, logging));
+        }
+        else
+        {
+            throw new InvalidOperationException("No model chosen: call UseModel(dir), UseRandomModel(seed) or UseEncoder(encoder) before Build().");
+        }
         try
         {
             return new MediaSession(encoder, new FfmpegSourceFactory(_ffmpegOptions, _loggerFactory), new CpuFramePreprocessor(),
