@@ -221,15 +221,18 @@ public sealed class CpuFramePreprocessor : IFramePreprocessor
             }
         }
 
-        // 4:2:0: chroma is interpolated bilinearly with the siting and fixed-point step swscale uses for
-        // scale=in_h_chr_pos=0:in_v_chr_pos=0:flags=bilinear+full_chroma_int (see FfmpegCommand.Filter): chroma
-        // sample (i, j) sits on luma (2i, 2j), so vertically luma row y reads chroma row y/2 (odd rows: the mean of
-        // the two neighbours); horizontally luma column x reads chroma column (x + 0.5) * step - 0.25 with
-        // step = ceil(w/2)/w rounded to 1/65536 (exactly 0.5 for even widths), clamped to the last column.
+        // 4:2:0: chroma is interpolated bilinearly exactly as swscale (ffmpeg 5.1) does for
+        // scale=in_h_chr_pos=0:in_v_chr_pos=0:flags=bilinear+full_chroma_int (see FfmpegCommand.Filter), measured
+        // against it with random chroma: chroma sample (i, j) sits on luma (2i, 2j). Vertically luma row y reads
+        // chroma row y/2 (odd rows: the mean of the two neighbours), except that swscale's 2-tap vertical filter never
+        // reaches the last chroma row alone: rows from 2 * chromaRows - 3 on read the mean of the last two.
+        // Horizontally luma column x reads chroma column (x + 0.5) * step - 0.25 with step = ceil(w/2)/w rounded to
+        // 1/65536 (exactly 0.5 for even widths), clamped to the last column.
         int chromaWidth = (width + 1) / 2;
         int chromaRows = (frame.Height + 1) / 2;
         int cy0 = y >> 1;
         int cy1 = Math.Min(cy0 + (y & 1), chromaRows - 1);
+        if (chromaRows >= 2 && y >= 2 * chromaRows - 3) { cy0 = chromaRows - 2; cy1 = chromaRows - 1; }
         int chromaBase = frame.Stride * frame.Height;
         int cs = frame.ChromaStride;
         ReadOnlySpan<byte> luma = data.Slice(y * frame.Stride, width);

@@ -40,16 +40,34 @@ public sealed class CpuFramePreprocessorFfmpegTests
         { 1281, 719, PixelFormat.Rgb24, ColorMatrix.Auto, ColorRange.Limited, 96, false },
     };
 
+    /// <summary>testsrc2 turned upside down: its colour bars then meet the bottom edge, where swscale's vertical chroma
+    /// filter has its own edge rule (see CpuFramePreprocessor.ConvertRow).</summary>
+    public static TheoryData<int, int, PixelFormat, ColorMatrix, ColorRange, int, bool> FlippedCases => new()
+    {
+        { 1280, 720, PixelFormat.I420, ColorMatrix.Auto, ColorRange.Limited, 112, true },
+        { 640, 480, PixelFormat.Nv12, ColorMatrix.Auto, ColorRange.Limited, 112, false },
+        { 333, 250, PixelFormat.I420, ColorMatrix.Bt709, ColorRange.Full, 64, true },
+    };
+
     [Theory(Timeout = 60_000)]
     [MemberData(nameof(Cases))]
     public async Task Preprocess_SameFrameAsFfmpegSourceChain_WithinTolerance(int width, int height, PixelFormat format, ColorMatrix matrix, ColorRange range, int size, bool letterbox)
     {
-        (double max, double mean) = await CompareAsync(width, height, format, matrix, range, size, letterbox, TestContext.Current.CancellationToken);
+        (double max, double mean) = await CompareAsync(width, height, format, matrix, range, size, letterbox, flip: false, TestContext.Current.CancellationToken);
         Assert.True(max <= 0.02, string.Create(CultureInfo.InvariantCulture, $"max abs diff {max:F4} > 0.02 (mean {mean:F5})"));
         Assert.True(mean <= 0.005, string.Create(CultureInfo.InvariantCulture, $"mean abs diff {mean:F5} > 0.005 (max {max:F4})"));
     }
 
-    private static async Task<(double Max, double Mean)> CompareAsync(int width, int height, PixelFormat format, ColorMatrix matrix, ColorRange range, int size, bool letterbox, CancellationToken ct)
+    [Theory(Timeout = 60_000)]
+    [MemberData(nameof(FlippedCases))]
+    public async Task Preprocess_ColourEdgesAtBottomRows_WithinTolerance(int width, int height, PixelFormat format, ColorMatrix matrix, ColorRange range, int size, bool letterbox)
+    {
+        (double max, double mean) = await CompareAsync(width, height, format, matrix, range, size, letterbox, flip: true, TestContext.Current.CancellationToken);
+        Assert.True(max <= 0.02, string.Create(CultureInfo.InvariantCulture, $"max abs diff {max:F4} > 0.02 (mean {mean:F5})"));
+        Assert.True(mean <= 0.005, string.Create(CultureInfo.InvariantCulture, $"mean abs diff {mean:F5} > 0.005 (max {max:F4})"));
+    }
+
+    private static async Task<(double Max, double Mean)> CompareAsync(int width, int height, PixelFormat format, ColorMatrix matrix, ColorRange range, int size, bool letterbox, bool flip, CancellationToken ct)
     {
         Ffmpeg.Require();
         string pixFmt = format switch
@@ -66,7 +84,7 @@ public sealed class CpuFramePreprocessorFfmpegTests
             string raw = Path.Combine(dir, "in.raw");
             // testsrc2 has sharp colour edges, gradients and text: a hard case for chroma siting and area weights.
             string rangeArg = range == ColorRange.Full ? "pc" : "tv";
-            string gen = $"-f lavfi -i testsrc2=size={width + 1}x{height + 1}:rate=25 -ss 0.4 -frames:v 1 -vf format=rgb24,crop={width}:{height}:0:0" +
+            string gen = $"-f lavfi -i testsrc2=size={width + 1}x{height + 1}:rate=25 -ss 0.4 -frames:v 1 -vf format=rgb24,crop={width}:{height}:0:0{(flip ? ",vflip" : "")}" +
                          (format is PixelFormat.I420 or PixelFormat.Nv12 ? $",scale=out_range={rangeArg} " : " ") +
                          $"-pix_fmt {pixFmt} -f rawvideo -y {raw}";
             await Ffmpeg.RunAsync(gen, ct);
@@ -100,7 +118,7 @@ public sealed class CpuFramePreprocessorFfmpegTests
                 }
             }
             double mean = sum / (3 * plane);
-            TestContext.Current.SendDiagnosticMessage(string.Create(CultureInfo.InvariantCulture, $"{width}x{height} {format} {effective} {range}{(letterbox ? " letterbox" : "")} -> {size}: max {max:F4} mean {mean:F5}"));
+            TestContext.Current.SendDiagnosticMessage(string.Create(CultureInfo.InvariantCulture, $"{width}x{height} {format} {effective} {range}{(letterbox ? " letterbox" : "")}{(flip ? " flipped" : "")} -> {size}: max {max:F4} mean {mean:F5}"));
             return (max, mean);
         }
         finally

@@ -70,8 +70,10 @@ public sealed class SessionTests(ClipsFixture clips) : IClassFixture<ClipsFixtur
             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"));
         // The host decodes the file itself (here with ffmpeg) and pushes raw frames with their pts.
         string raw = clips.Factory.PathOf($"hd.{hostFormat}");
-        // An RGB host converts with the stream's own matrix (BT.709 here), as a colour-correct decoder does.
-        string[] convert = hostFormat == "rgb24" ? ["-vf", "scale=in_color_matrix=bt709:flags=accurate_rnd+full_chroma_int"] : [];
+        // An RGB host converts with the stream's own matrix (BT.709 here), as a colour-correct decoder does, and
+        // upsamples chroma the way the file path does (bilinear, chroma co-sited with the top-left luma sample; see FfmpegCommand.Filter): how a
+        // host's own decoder interpolates chroma is outside the SDK, and other choices differ by up to ~0.3 at edges.
+        string[] convert = hostFormat == "rgb24" ? ["-vf", "scale=in_color_matrix=bt709:in_range=tv:in_h_chr_pos=0:in_v_chr_pos=0:flags=bilinear+accurate_rnd+full_chroma_int"] : [];
         var (code, _, err) = await Tools.RunAsync("ffmpeg", ["-y", "-hide_banner", "-loglevel", "error", "-i", clip, .. convert, "-f", "rawvideo", "-pix_fmt", hostFormat, raw], TestContext.Current.CancellationToken);
         Assert.True(code == 0, err);
 
