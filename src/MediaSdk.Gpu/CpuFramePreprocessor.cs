@@ -227,7 +227,8 @@ public sealed class CpuFramePreprocessor : IFramePreprocessor
         // chroma row y/2 (odd rows: the mean of the two neighbours), except that swscale's 2-tap vertical filter never
         // reaches the last chroma row alone: rows from 2 * chromaRows - 3 on read the mean of the last two.
         // Horizontally luma column x reads chroma column (x + 0.5) * step - 0.25 with step = ceil(w/2)/w rounded to
-        // 1/65536 (exactly 0.5 for even widths), clamped to the last column.
+        // 1/65536 (exactly 0.5 for even widths), clamped to the last column. Not reproduced: for some odd heights
+        // (719, 601) swscale's vertical position jumps half a chroma row over the last ~10 rows (docs/pipeline.md).
         int chromaWidth = (width + 1) / 2;
         int chromaRows = (frame.Height + 1) / 2;
         int cy0 = y >> 1;
