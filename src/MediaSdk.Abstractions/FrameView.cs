@@ -7,8 +7,8 @@ namespace MediaSdk;
 /// <remarks>
 /// Plane layout: packed formats use one plane of <see cref="Height"/> rows of <see cref="Stride"/> bytes. NV12 and I420
 /// store the Y plane (<see cref="Height"/> rows of <see cref="Stride"/> bytes) followed directly by the chroma planes,
-/// whose stride is <see cref="ChromaStride"/> (default: <see cref="Stride"/> for NV12, <see cref="Stride"/>/2 rounded up
-/// for I420) and whose height is <see cref="Height"/>/2 rounded up.
+/// whose stride is <see cref="ChromaStride"/> (default: <see cref="Stride"/> for NV12, or 2 * ceil(width/2) if that is
+/// larger, i.e. odd widths; <see cref="Stride"/>/2 rounded up for I420) and whose height is <see cref="Height"/>/2 rounded up.
 /// </remarks>
 public readonly ref struct FrameView
 {
@@ -24,7 +24,8 @@ public readonly ref struct FrameView
         if (stride == 0) stride = minStride;
         if (stride < minStride)
             throw new ArgumentOutOfRangeException(nameof(stride), stride, $"Stride {stride} is smaller than one {format} row of width {width} ({minStride} bytes); pass the row pitch in bytes.");
-        if (chromaStride == 0) chromaStride = format switch { PixelFormat.Nv12 => stride, PixelFormat.I420 => (stride + 1) / 2, _ => 0 };
+        // An NV12 chroma row holds ceil(w/2) UV pairs, so an odd width needs one byte more than the luma row (ffmpeg's layout).
+        if (chromaStride == 0) chromaStride = format switch { PixelFormat.Nv12 => Math.Max(stride, 2 * ((width + 1) / 2)), PixelFormat.I420 => (stride + 1) / 2, _ => 0 };
         int needed = RequiredBytes(format, width, height, stride, chromaStride);
         if (data.Length < needed)
             throw new ArgumentException($"Frame {width}x{height} {format} with stride {stride} needs {needed} bytes but {data.Length} were given; check the format, stride and height.", nameof(data));

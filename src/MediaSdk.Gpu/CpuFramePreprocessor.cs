@@ -12,14 +12,15 @@ namespace MediaSdk.Gpu;
 /// (or letterbox), normalised to [-1, 1] as a CHW float tensor.
 /// </summary>
 /// <remarks>
-/// <para>Agrees with ffmpeg's
-/// <c>scale=in_color_matrix=..:in_range=..,format=rgb24,scale=W:H:flags=area+full_chroma_inp+full_chroma_int,crop=S:S</c>
-/// chain (the chroma flags stop swscale from halving the chroma of RGB input while it resizes) to within 0.02 max / 0.005 mean absolute difference after normalisation (tested against a real ffmpeg).
+/// <para>Agrees with the chain MediaSdk.Media's file sources run,
+/// <c>scale=in_color_matrix=..:in_range=..:in_h_chr_pos=0:in_v_chr_pos=0:flags=bilinear+accurate_rnd+full_chroma_int,format=rgb24,scale=W:H:flags=area+full_chroma_inp+full_chroma_int,crop=S:S</c>,
+/// to within 0.02 max / 0.005 mean absolute difference after normalisation (tested against a real ffmpeg for I420 and
+/// NV12, BT.601 and BT.709, limited and full range, even and odd sizes).
 /// The scaled size is <see cref="ScaledSize"/>; the crop offset is (scaled - size) / 2 rounded half to even, as ffmpeg's
 /// crop filter does.</para>
-/// <para>Chroma of 4:2:0 input is replicated over its 2x2 luma block, as ffmpeg's yuv420p converter does for even
-/// heights. (ffmpeg's generic swscale path, taken for odd heights and NV12, interpolates chroma with a bicubic filter;
-/// there this implementation differs at colour edges, see docs/pipeline.md.) Area resize is an exact box filter with fractional pixel coverage
+/// <para>Chroma of 4:2:0 input is interpolated bilinearly with chroma sample (i, j) sited on luma (2i, 2j), which is
+/// what that first scale does (the explicit siting makes it independent of the frame's chroma-location metadata).
+/// Area resize is an exact box filter with fractional pixel coverage
 /// when downscaling (like ffmpeg <c>flags=area</c> and OpenCV INTER_AREA) and bilinear with half-pixel centres when
 /// upscaling.</para>
 /// <para>Thread-safe and stateless; scratch comes from <see cref="ArrayPool{T}"/>, so a warm call allocates nothing.</para>
@@ -87,6 +88,7 @@ public sealed class CpuFramePreprocessor : IFramePreprocessor
         int width = frame.Width;
         float[] rgbRow = ArrayPool<float>.Shared.Rent(3 * width); // planar R, G, B of one source row
         float[] cache = ArrayPool<float>.Shared.Rent(2 * 3 * cw); // two horizontally resampled rows
+        float[] chromaScratch = ArrayPool<float>.Shared.Rent(2 * ((width + 1) / 2)); // U, V of one row, vertically interpolated
         try
         {
             BuildWeights(frame.Width, sw, srcX0, cw, maxTapsX, xStart, xCount, xWeights);
@@ -121,7 +123,7 @@ public sealed class CpuFramePreprocessor : IFramePreprocessor
                         h = nextIsA ? rowA : rowB;
                         if (nextIsA) cachedA = sy; else cachedB = sy;
                         nextIsA = !nextIsA;
-                        ConvertRow(frame, sy, colFirst, colEnd, coeffs, rgbRow);
+                        ConvertRow(frame, sy, colFirst, colEnd, coeffs, rgbRow, chromaScratch);
                         ResampleRow(rgbRow, width, colFirst, cw, xStart, xCount, xWeights, maxTapsX, h);
                     }
                     float w = yWeights[oy * maxTapsY + t];
@@ -142,6 +144,7 @@ public sealed class CpuFramePreprocessor : IFramePreprocessor
             ArrayPool<float>.Shared.Return(yWeights);
             ArrayPool<float>.Shared.Return(rgbRow);
             ArrayPool<float>.Shared.Return(cache);
+            ArrayPool<float>.Shared.Return(chromaScratch);
         }
     }
 
@@ -191,7 +194,7 @@ public sealed class CpuFramePreprocessor : IFramePreprocessor
     }
 
     /// <summary>Converts source row <paramref name="y"/>, columns [x0, x1), to planar RGB floats in 0..255.</summary>
-    private static void ConvertRow(in FrameView frame, int y, int x0, int x1, in ColorCoefficients k, float[] rgb)
+    private static void ConvertRow(in FrameView frame, int y, int x0, int x1, in ColorCoefficients k, float[] rgb, float[] chroma)
     {
         int width = frame.Width;
         Span<float> r = rgb.AsSpan(0, width), g = rgb.AsSpan(width, width), b = rgb.AsSpan(2 * width, width);
@@ -218,38 +221,87 @@ public sealed class CpuFramePreprocessor : IFramePreprocessor
             }
         }
 
-        // 4:2:0: each chroma sample covers a 2x2 luma block (replicated, not interpolated). This is what ffmpeg's
-        // yuv420p -> RGB converter does for even heights (the common case), and it reproduces colour edges that sit on
-        // the 2x2 grid exactly; interpolating would blur them by half a chroma sample and miss ffmpeg by up to 0.4.
+        // 4:2:0: chroma is interpolated bilinearly exactly as swscale (ffmpeg 5.1) does for
+        // scale=in_h_chr_pos=0:in_v_chr_pos=0:flags=bilinear+full_chroma_int (see FfmpegCommand.Filter), measured
+        // against it with random chroma: chroma sample (i, j) sits on luma (2i, 2j). Vertically luma row y reads
+        // chroma row y/2 (odd rows: the mean of the two neighbours), except that swscale's 2-tap vertical filter never
+        // reaches the last chroma row alone: rows from 2 * chromaRows - 3 on read the mean of the last two.
+        // Horizontally luma column x reads chroma column (x + 0.5) * step - 0.25 with step = ceil(w/2)/w rounded to
+        // 1/65536 (exactly 0.5 for even widths), clamped to the last column. Not reproduced: for some odd heights
+        // (719, 601) swscale's vertical position jumps half a chroma row over the last ~10 rows (docs/pipeline.md).
         int chromaWidth = (width + 1) / 2;
-        int cy = y >> 1;
+        int chromaRows = (frame.Height + 1) / 2;
+        int cy0 = y >> 1;
+        int cy1 = Math.Min(cy0 + (y & 1), chromaRows - 1);
+        if (chromaRows >= 2 && y >= 2 * chromaRows - 3) { cy0 = chromaRows - 2; cy1 = chromaRows - 1; }
         int chromaBase = frame.Stride * frame.Height;
         int cs = frame.ChromaStride;
         ReadOnlySpan<byte> luma = data.Slice(y * frame.Stride, width);
+        Span<float> u = chroma.AsSpan(0, chromaWidth), v = chroma.AsSpan(chromaWidth, chromaWidth);
+        // Only the chroma columns the luma range [x0, x1) reads.
+        int c0 = ChromaColumn(x0, width, chromaWidth, out _);
+        int c1 = Math.Min(chromaWidth, ChromaColumn(x1 - 1, width, chromaWidth, out _) + 2);
         if (frame.Format == PixelFormat.Nv12)
         {
-            ReadOnlySpan<byte> uv = data.Slice(chromaBase + cy * cs, 2 * chromaWidth);
-            for (int x = x0; x < x1; x++)
+            ReadOnlySpan<byte> top = data.Slice(chromaBase + cy0 * cs, 2 * chromaWidth);
+            ReadOnlySpan<byte> bottom = data.Slice(chromaBase + cy1 * cs, 2 * chromaWidth);
+            for (int i = c0; i < c1; i++)
             {
-                int c = x & ~1;
-                ToRgb(luma[x], uv[c], uv[c + 1], k, out r[x], out g[x], out b[x]);
+                u[i] = 0.5f * (top[2 * i] + bottom[2 * i]);
+                v[i] = 0.5f * (top[2 * i + 1] + bottom[2 * i + 1]);
             }
         }
         else
         {
-            int vBase = chromaBase + cs * ((frame.Height + 1) / 2);
-            ReadOnlySpan<byte> u = data.Slice(chromaBase + cy * cs, chromaWidth);
-            ReadOnlySpan<byte> v = data.Slice(vBase + cy * cs, chromaWidth);
+            int vBase = chromaBase + cs * chromaRows;
+            ReadOnlySpan<byte> ua = data.Slice(chromaBase + cy0 * cs, chromaWidth), ub = data.Slice(chromaBase + cy1 * cs, chromaWidth);
+            ReadOnlySpan<byte> va = data.Slice(vBase + cy0 * cs, chromaWidth), vb = data.Slice(vBase + cy1 * cs, chromaWidth);
+            for (int i = c0; i < c1; i++)
+            {
+                u[i] = 0.5f * (ua[i] + ub[i]);
+                v[i] = 0.5f * (va[i] + vb[i]);
+            }
+        }
+
+        if ((width & 1) == 0)
+        {
+            // Step 0.5: even columns sit on a chroma sample, odd ones halfway to the next (the last one clamps).
             for (int x = x0; x < x1; x++)
             {
-                int c = x >> 1;
-                ToRgb(luma[x], u[c], v[c], k, out r[x], out g[x], out b[x]);
+                int i = x >> 1;
+                float cu = u[i], cv = v[i];
+                if ((x & 1) != 0 && i + 1 < chromaWidth) { cu = 0.5f * (cu + u[i + 1]); cv = 0.5f * (cv + v[i + 1]); }
+                ToRgb(luma[x], cu, cv, k, out r[x], out g[x], out b[x]);
+            }
+        }
+        else
+        {
+            for (int x = x0; x < x1; x++)
+            {
+                int i = ChromaColumn(x, width, chromaWidth, out float f);
+                float cu = u[i], cv = v[i];
+                if (f > 0) { cu += f * (u[i + 1] - cu); cv += f * (v[i + 1] - cv); }
+                ToRgb(luma[x], cu, cv, k, out r[x], out g[x], out b[x]);
             }
         }
     }
 
+    /// <summary>The chroma column left of luma column <paramref name="x"/> and the weight of the next one (odd widths;
+    /// swscale's horizontal chroma step is ceil(w/2)/w in 16.16 fixed point, rounded).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ToRgb(byte y, byte u, byte v, in ColorCoefficients k, out float r, out float g, out float b)
+    private static int ChromaColumn(int x, int width, int chromaWidth, out float frac)
+    {
+        long step = (((long)chromaWidth << 16) + (width >> 1)) / width;
+        double c = (x + 0.5) * step / 65536.0 - 0.25;
+        int i = (int)Math.Floor(c);
+        if (i < 0) { frac = 0; return 0; }
+        if (i >= chromaWidth - 1) { frac = 0; return chromaWidth - 1; }
+        frac = (float)(c - i);
+        return i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ToRgb(byte y, float u, float v, in ColorCoefficients k, out float r, out float g, out float b)
     {
         float yy = (y - k.YOffset) * k.YScale;
         float cu = (u - 128f) * k.CScale;

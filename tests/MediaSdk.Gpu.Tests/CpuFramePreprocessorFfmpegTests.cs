@@ -1,56 +1,73 @@
 using System.Globalization;
+using MediaSdk.Media.Internal;
 
 namespace MediaSdk.Gpu.Tests;
 
-/// <summary>Proves the CPU preprocessor agrees with ffmpeg's own scale/area/crop chain on the same raw frame.</summary>
+/// <summary>
+/// Proves the CPU preprocessor (push path) agrees with the exact filter chain the ffmpeg sources run
+/// (<see cref="FfmpegCommand.Filter"/>) on the same raw frame, within ARCHITECTURE.md's tolerance.
+/// </summary>
 public sealed class CpuFramePreprocessorFfmpegTests
 {
-    /// <summary>Cases where ffmpeg converts yuv420p with its fast path (even height) or the input is RGB.</summary>
-    public static TheoryData<int, int, PixelFormat, ColorMatrix, ColorRange, int> Matching => new()
+    /// <summary>width, height, format, matrix, range, size, letterbox.</summary>
+    public static TheoryData<int, int, PixelFormat, ColorMatrix, ColorRange, int, bool> Cases => new()
     {
-        { 1280, 720, PixelFormat.I420, ColorMatrix.Auto, ColorRange.Limited, 112 },
-        { 854, 480, PixelFormat.I420, ColorMatrix.Bt709, ColorRange.Limited, 64 },
-        { 1281, 719, PixelFormat.Rgb24, ColorMatrix.Auto, ColorRange.Limited, 112 },
-        { 640, 480, PixelFormat.Rgb24, ColorMatrix.Auto, ColorRange.Limited, 112 },
-        { 640, 480, PixelFormat.Rgba32, ColorMatrix.Auto, ColorRange.Limited, 112 },
-        { 333, 250, PixelFormat.Bgra32, ColorMatrix.Auto, ColorRange.Limited, 64 },
-        { 1281, 719, PixelFormat.Rgb24, ColorMatrix.Auto, ColorRange.Limited, 96 },
+        // I420, limited range: BT.709 (Auto above 576 lines) and BT.601, even and odd sizes.
+        { 1280, 720, PixelFormat.I420, ColorMatrix.Auto, ColorRange.Limited, 112, false },
+        { 854, 480, PixelFormat.I420, ColorMatrix.Bt709, ColorRange.Limited, 64, false },
+        { 640, 480, PixelFormat.I420, ColorMatrix.Auto, ColorRange.Limited, 112, false },
+        { 1281, 719, PixelFormat.I420, ColorMatrix.Auto, ColorRange.Limited, 112, false },
+        { 1281, 719, PixelFormat.I420, ColorMatrix.Bt601, ColorRange.Limited, 224, false },
+        { 333, 250, PixelFormat.I420, ColorMatrix.Bt601, ColorRange.Limited, 64, false },
+        { 480, 641, PixelFormat.I420, ColorMatrix.Auto, ColorRange.Limited, 112, false },
+        // NV12, limited range.
+        { 1280, 720, PixelFormat.Nv12, ColorMatrix.Bt709, ColorRange.Limited, 112, false },
+        { 640, 480, PixelFormat.Nv12, ColorMatrix.Auto, ColorRange.Limited, 112, false },
+        { 1281, 719, PixelFormat.Nv12, ColorMatrix.Auto, ColorRange.Limited, 112, false },
+        { 333, 250, PixelFormat.Nv12, ColorMatrix.Bt709, ColorRange.Limited, 64, false },
+        // Full range.
+        { 640, 480, PixelFormat.I420, ColorMatrix.Bt709, ColorRange.Full, 112, false },
+        { 1281, 719, PixelFormat.I420, ColorMatrix.Bt601, ColorRange.Full, 96, false },
+        { 333, 250, PixelFormat.Nv12, ColorMatrix.Bt601, ColorRange.Full, 64, false },
+        // Letterbox.
+        { 1281, 719, PixelFormat.I420, ColorMatrix.Auto, ColorRange.Limited, 112, true },
+        { 333, 250, PixelFormat.Nv12, ColorMatrix.Bt601, ColorRange.Limited, 64, true },
+        // RGB input (the first scale only converts to rgb24).
+        { 1281, 719, PixelFormat.Rgb24, ColorMatrix.Auto, ColorRange.Limited, 112, false },
+        { 640, 480, PixelFormat.Rgb24, ColorMatrix.Auto, ColorRange.Limited, 112, false },
+        { 640, 480, PixelFormat.Rgba32, ColorMatrix.Auto, ColorRange.Limited, 112, false },
+        { 333, 250, PixelFormat.Bgra32, ColorMatrix.Auto, ColorRange.Limited, 64, false },
+        { 1281, 719, PixelFormat.Rgb24, ColorMatrix.Auto, ColorRange.Limited, 96, false },
     };
 
-    /// <summary>
-    /// Known gap: ffmpeg's generic swscale path (odd heights, NV12) interpolates chroma with a bicubic filter and full
-    /// ffmpeg's BT.601 tables are biased by about one level, so colour edges and flat areas differ; bounded here so a regression still fails.
-    /// </summary>
-    public static TheoryData<int, int, PixelFormat, ColorMatrix, ColorRange, int> GenericPath => new()
+    /// <summary>testsrc2 turned upside down: its colour bars then meet the bottom edge, where swscale's vertical chroma
+    /// filter has its own edge rule (see CpuFramePreprocessor.ConvertRow).</summary>
+    public static TheoryData<int, int, PixelFormat, ColorMatrix, ColorRange, int, bool> FlippedCases => new()
     {
-        { 640, 480, PixelFormat.I420, ColorMatrix.Auto, ColorRange.Limited, 112 }, // BT.601 fast path: ~1 level bias, mean 0.0064
-        { 1281, 719, PixelFormat.I420, ColorMatrix.Auto, ColorRange.Limited, 112 },
-        { 1281, 719, PixelFormat.Nv12, ColorMatrix.Auto, ColorRange.Limited, 112 },
-        { 640, 480, PixelFormat.Nv12, ColorMatrix.Auto, ColorRange.Limited, 112 },
-        { 480, 641, PixelFormat.I420, ColorMatrix.Auto, ColorRange.Limited, 112 },
-        { 640, 480, PixelFormat.I420, ColorMatrix.Bt709, ColorRange.Full, 112 },
-        { 1281, 719, PixelFormat.I420, ColorMatrix.Bt601, ColorRange.Full, 96 },
+        { 1280, 720, PixelFormat.I420, ColorMatrix.Auto, ColorRange.Limited, 112, true },
+        { 640, 480, PixelFormat.Nv12, ColorMatrix.Auto, ColorRange.Limited, 112, false },
+        { 333, 250, PixelFormat.I420, ColorMatrix.Bt709, ColorRange.Full, 64, true },
     };
 
     [Theory(Timeout = 60_000)]
-    [MemberData(nameof(Matching))]
-    public async Task Preprocess_SameFrameAsFfmpeg_WithinTolerance(int width, int height, PixelFormat format, ColorMatrix matrix, ColorRange range, int size)
+    [MemberData(nameof(Cases))]
+    public async Task Preprocess_SameFrameAsFfmpegSourceChain_WithinTolerance(int width, int height, PixelFormat format, ColorMatrix matrix, ColorRange range, int size, bool letterbox)
     {
-        (double max, double mean) = await CompareAsync(width, height, format, matrix, range, size, TestContext.Current.CancellationToken);
+        (double max, double mean) = await CompareAsync(width, height, format, matrix, range, size, letterbox, flip: false, TestContext.Current.CancellationToken);
         Assert.True(max <= 0.02, string.Create(CultureInfo.InvariantCulture, $"max abs diff {max:F4} > 0.02 (mean {mean:F5})"));
         Assert.True(mean <= 0.005, string.Create(CultureInfo.InvariantCulture, $"mean abs diff {mean:F5} > 0.005 (max {max:F4})"));
     }
 
     [Theory(Timeout = 60_000)]
-    [MemberData(nameof(GenericPath))]
-    public async Task Preprocess_FfmpegGenericChromaPath_WithinKnownBound(int width, int height, PixelFormat format, ColorMatrix matrix, ColorRange range, int size)
+    [MemberData(nameof(FlippedCases))]
+    public async Task Preprocess_ColourEdgesAtBottomRows_WithinTolerance(int width, int height, PixelFormat format, ColorMatrix matrix, ColorRange range, int size, bool letterbox)
     {
-        (double max, double mean) = await CompareAsync(width, height, format, matrix, range, size, TestContext.Current.CancellationToken);
-        Assert.True(max <= 0.5, string.Create(CultureInfo.InvariantCulture, $"max abs diff {max:F4} > 0.5 (mean {mean:F5})"));
-        Assert.True(mean <= 0.012, string.Create(CultureInfo.InvariantCulture, $"mean abs diff {mean:F5} > 0.012 (max {max:F4})"));
+        (double max, double mean) = await CompareAsync(width, height, format, matrix, range, size, letterbox, flip: true, TestContext.Current.CancellationToken);
+        Assert.True(max <= 0.02, string.Create(CultureInfo.InvariantCulture, $"max abs diff {max:F4} > 0.02 (mean {mean:F5})"));
+        Assert.True(mean <= 0.005, string.Create(CultureInfo.InvariantCulture, $"mean abs diff {mean:F5} > 0.005 (max {max:F4})"));
     }
 
-    private static async Task<(double Max, double Mean)> CompareAsync(int width, int height, PixelFormat format, ColorMatrix matrix, ColorRange range, int size, CancellationToken ct)
+    private static async Task<(double Max, double Mean)> CompareAsync(int width, int height, PixelFormat format, ColorMatrix matrix, ColorRange range, int size, bool letterbox, bool flip, CancellationToken ct)
     {
         Ffmpeg.Require();
         string pixFmt = format switch
@@ -67,27 +84,26 @@ public sealed class CpuFramePreprocessorFfmpegTests
             string raw = Path.Combine(dir, "in.raw");
             // testsrc2 has sharp colour edges, gradients and text: a hard case for chroma siting and area weights.
             string rangeArg = range == ColorRange.Full ? "pc" : "tv";
-            string gen = $"-f lavfi -i testsrc2=size={width + 1}x{height + 1}:rate=25 -ss 0.4 -frames:v 1 -vf format=rgb24,crop={width}:{height}:0:0" +
+            string gen = $"-f lavfi -i testsrc2=size={width + 1}x{height + 1}:rate=25 -ss 0.4 -frames:v 1 -vf format=rgb24,crop={width}:{height}:0:0{(flip ? ",vflip" : "")}" +
                          (format is PixelFormat.I420 or PixelFormat.Nv12 ? $",scale=out_range={rangeArg} " : " ") +
                          $"-pix_fmt {pixFmt} -f rawvideo -y {raw}";
             await Ffmpeg.RunAsync(gen, ct);
             byte[] input = await File.ReadAllBytesAsync(raw, ct);
 
-            (int sw, int sh) = CpuFramePreprocessor.ScaledSize(width, height, size, letterbox: false);
             bool yuv = format is PixelFormat.I420 or PixelFormat.Nv12;
             ColorMatrix effective = matrix == ColorMatrix.Auto ? (height > 576 ? ColorMatrix.Bt709 : ColorMatrix.Bt601) : matrix;
-            string convert = yuv
-                ? $"scale=in_color_matrix={(effective == ColorMatrix.Bt709 ? "bt709" : "bt601")}:in_range={rangeArg},format=rgb24,"
-                : "format=rgb24,";
-            string chain = $"{convert}scale={sw}:{sh}:flags=area+full_chroma_inp+full_chroma_int,crop={size}:{size}";
+            // The exact chain a file source runs (every frame: no fps, no shift); for RGB input its colour options are inert.
+            var options = new PreprocessOptions { Size = size, Letterbox = letterbox };
+            string chain = FfmpegCommand.Filter(options, interval: null, shift: 0, padEnd: false,
+                effective == ColorMatrix.Bt709 ? "bt709" : "bt601", yuv ? rangeArg : null);
             byte[] expected = await Ffmpeg.RunAsync(
-                $"-f rawvideo -pix_fmt {pixFmt} -s {width}x{height} -i {raw} -vf {chain} -f rawvideo -pix_fmt rgb24 -", ct);
+                $"-f rawvideo -pix_fmt {pixFmt} -s {width}x{height} -i {raw} -vf \"{chain}\" -f rawvideo -pix_fmt rgb24 -", ct);
             Assert.Equal(size * size * 3, expected.Length);
 
-            int chromaStride = format switch { PixelFormat.Nv12 => 2 * ((width + 1) / 2), PixelFormat.I420 => (width + 1) / 2, _ => 0 };
-            var frame = new FrameView(input, width, height, format, chromaStride: chromaStride, matrix: matrix, range: range);
+            // Default strides: FrameView's defaults must describe ffmpeg's tightly packed layout (odd NV12 widths included).
+            var frame = new FrameView(input, width, height, format, matrix: matrix, range: range);
             float[] actual = new float[3 * size * size];
-            CpuFramePreprocessor.Instance.Preprocess(frame, new PreprocessOptions { Size = size }, actual);
+            CpuFramePreprocessor.Instance.Preprocess(frame, options, actual);
 
             double max = 0, sum = 0;
             int plane = size * size;
@@ -102,7 +118,7 @@ public sealed class CpuFramePreprocessorFfmpegTests
                 }
             }
             double mean = sum / (3 * plane);
-            TestContext.Current.SendDiagnosticMessage(string.Create(CultureInfo.InvariantCulture, $"{width}x{height} {format} -> {size}: max {max:F4} mean {mean:F5}"));
+            TestContext.Current.SendDiagnosticMessage(string.Create(CultureInfo.InvariantCulture, $"{width}x{height} {format} {effective} {range}{(letterbox ? " letterbox" : "")}{(flip ? " flipped" : "")} -> {size}: max {max:F4} mean {mean:F5}"));
             return (max, mean);
         }
         finally

@@ -84,11 +84,23 @@ public sealed class CpuFramePreprocessorTests
     }
 
     [Fact]
-    public void Preprocess_Nv12OddWidthDefaultChromaStride_ThrowsClearError()
+    public void FrameView_Nv12OddWidthDefaultChromaStride_IsTwoCeilHalfWidth()
+    {
+        // ffmpeg writes ceil(33/2) = 17 UV pairs (34 bytes) per NV12 chroma row; the default must match that layout.
+        byte[] data = new byte[FrameView.RequiredBytes(PixelFormat.Nv12, 33, 20, 33, 34)];
+        var view = new FrameView(data, 33, 20, PixelFormat.Nv12);
+        Assert.Equal(34, view.ChromaStride);
+        Assert.Equal(36, new FrameView(new byte[36 * 20 * 3 / 2], 33, 20, PixelFormat.Nv12, stride: 36).ChromaStride);
+        float[] dst = new float[3 * 16 * 16];
+        CpuFramePreprocessor.Instance.Preprocess(view, new PreprocessOptions { Size = 16 }, dst);
+    }
+
+    [Fact]
+    public void Preprocess_Nv12ChromaStrideShorterThanRow_ThrowsClearError()
     {
         byte[] data = new byte[FrameView.RequiredBytes(PixelFormat.Nv12, 33, 20, 33, 34)];
         float[] dst = new float[3 * 16 * 16];
-        var ex = Assert.Throws<ArgumentException>(() => CpuFramePreprocessor.Instance.Preprocess(new FrameView(data, 33, 20, PixelFormat.Nv12), new PreprocessOptions { Size = 16 }, dst));
+        var ex = Assert.Throws<ArgumentException>(() => CpuFramePreprocessor.Instance.Preprocess(new FrameView(data, 33, 20, PixelFormat.Nv12, chromaStride: 33), new PreprocessOptions { Size = 16 }, dst));
         Assert.Contains("chromaStride", ex.Message, StringComparison.Ordinal);
     }
 

@@ -65,7 +65,7 @@ public sealed class FfmpegCommandTests
         string f = FfmpegCommand.Filter(PreprocessOptions.Default, 0.25, 0.02, padEnd: true, "bt601", "tv");
         Assert.Equal(
             "setpts=PTS-STARTPTS-0.02/TB,tpad=stop_mode=clone:stop_duration=0.25,fps=fps=4:start_time=0:round=near," +
-            "scale=in_color_matrix=bt601:in_range=tv:flags=accurate_rnd+full_chroma_int,format=rgb24," +
+            "scale=in_color_matrix=bt601:in_range=tv:in_h_chr_pos=0:in_v_chr_pos=0:flags=bilinear+accurate_rnd+full_chroma_int,format=rgb24," +
             "scale=w='if(gte(iw,ih),-1,112)':h='if(gte(iw,ih),112,-1)':flags=area+full_chroma_inp+full_chroma_int,crop=112:112", f);
     }
 }

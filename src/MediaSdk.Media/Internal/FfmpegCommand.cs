@@ -31,7 +31,10 @@ internal static class FfmpegCommand
         // input while resizing, and colour edges differ from the in-process (push) path by up to 0.28.
         sb.Append(",scale=in_color_matrix=").Append(matrix);
         if (range is not null) sb.Append(":in_range=").Append(range);
-        sb.Append(":flags=accurate_rnd+full_chroma_int,format=rgb24");
+        // Chroma upsampling: bilinear with chroma sited on the top-left luma sample of its 2x2 block, set explicitly so
+        // frame metadata (chroma_location) and swscale's per-format defaults play no part. CpuFramePreprocessor (the
+        // push path) reproduces exactly this; swscale's default (bicubic, centre siting) differed by up to 0.06.
+        sb.Append(":in_h_chr_pos=0:in_v_chr_pos=0:flags=bilinear+accurate_rnd+full_chroma_int,format=rgb24");
         int s = pp.Size;
         if (pp.Letterbox)
         {
