@@ -17,11 +17,15 @@ internal static class EncoderLatencyBench
         var options = EncoderOptions.Default with { Device = EncoderDevice.Cpu };
         BtokConfig lastConfig = BtokConfig.Default with { BottleneckTokens = 0, Pooling = BtokPooling.LastToken };
 
+        // Cold start, as a fresh CLI process pays it (when nothing earlier in this driver touched libtorch).
+        long c0 = Stopwatch.GetTimestamp();
         using BtokEncoder btok = BtokEncoder.CreateRandom(BtokConfig.Default, seed: 0, options);
+        double createMs = Stopwatch.GetElapsedTime(c0).TotalMilliseconds;
         using BtokEncoder last = BtokEncoder.CreateRandom(lastConfig, seed: 0, options);
         PooledFrame[] window = RandomWindow(BtokConfig.Default.MaxFrames, BtokConfig.Default.ImageSize, seed: 42);
         try
         {
+            double firstCallMs = Time(btok, window, new float[btok.Dimension]);
             BenchContext.Log($"(b) BTok vs last-token: {warmup} warm-up + {calls} interleaved calls each");
             (List<double> tBtok, List<double> tLast) = Interleave(btok, last, window, warmup, calls);
 
@@ -62,6 +66,10 @@ internal static class EncoderLatencyBench
                 ["last-token, K = 0 (baseline)", Section.F(mL, "0.000"), Section.F(Stats.Percentile(tLast, 95), "0.000"), Section.F(Stats.Min(tLast), "0.000")],
             ]);
             s.Line($"Ratio of medians BTok / last-token: **{Section.F(ratio, "0.000")}x** (p95 ratio {Section.F(Stats.Percentile(tBtok, 95) / Stats.Percentile(tLast, 95), "0.000")}x).");
+            s.Line();
+            s.Line($"Cold start in this process: the first `BtokEncoder.CreateRandom` (libtorch native load + seeded init of the default model, " +
+                $"including the 50257 x 256 token embedding) took {Section.F(createMs, "0")} ms, and the first `EncodeFrames` call {Section.F(firstCallMs, "0")} ms " +
+                "(a fresh CLI process pays both before its first window; see (c) and (d)).");
             s.Line();
             s.Line("### float32 vs bfloat16 (EncoderOptions.DType; informational, no goal)");
             if (tF32 is not null && tBf16 is not null)

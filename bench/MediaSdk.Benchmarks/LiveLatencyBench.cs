@@ -86,11 +86,11 @@ internal static class LiveLatencyBench
         };
         string portMark = "PORT";
         s.Commands.Add("# server, restarted for every run (one client per process):");
-        s.Commands.Add(ProcessRunner.Quote(ctx.Ffmpeg, serverShown!).Replace(PortOf(serverShown!), portMark, StringComparison.Ordinal));
+        s.Commands.Add(ProcessRunner.Quote(ctx.Ffmpeg, serverShown!).Replace(PortOf(serverShown!), ":" + portMark, StringComparison.Ordinal));
         if (cliShown is not null)
-            s.Commands.Add(ProcessRunner.Quote(Path.GetRelativePath(ctx.RepoRoot, ctx.Cli), cliShown).Replace(PortOf(cliShown), portMark, StringComparison.Ordinal));
+            s.Commands.Add(ProcessRunner.Quote(Path.GetRelativePath(ctx.RepoRoot, ctx.Cli), cliShown).Replace(PortOf(cliShown), ":" + portMark, StringComparison.Ordinal));
         if (ffShown is not null)
-            s.Commands.Add(ProcessRunner.Quote(ctx.Ffmpeg, ffShown).Replace(PortOf(ffShown), portMark, StringComparison.Ordinal));
+            s.Commands.Add(ProcessRunner.Quote(ctx.Ffmpeg, ffShown).Replace(PortOf(ffShown), ":" + portMark, StringComparison.Ordinal));
         s.Commands.Add(ProcessRunner.Quote(Path.GetRelativePath(ctx.RepoRoot, ctx.Cli), ["--help"]) + "   # start-up, for context");
         s.Line();
         s.Line($"{runs} runs per side, interleaved with alternating order. Each run starts a fresh server on a free port and waits until its " +

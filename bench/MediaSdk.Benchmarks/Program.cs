@@ -85,6 +85,7 @@ var total = System.Diagnostics.Stopwatch.StartNew();
 foreach (string id in only.Distinct().Order(StringComparer.Ordinal))
 {
     var sw = System.Diagnostics.Stopwatch.StartNew();
+    string load = Section.LoadAverage();
     try
     {
         Section s = id switch
@@ -95,6 +96,7 @@ foreach (string id in only.Distinct().Order(StringComparer.Ordinal))
             "d" => await LiveLatencyBench.RunAsync(ctx, CancellationToken.None),
             _ => BdnRunner.RunSection(ctx),
         };
+        s.LoadAtStart = load;
         if (quick) s.Line("\n_Quick run (`--quick`): smaller clips and fewer repetitions; not the reference numbers._");
         sections.Add(s);
         BenchContext.Log($"({id}) {s.Status}: {s.Headline} [{sw.Elapsed.TotalSeconds:0} s]");

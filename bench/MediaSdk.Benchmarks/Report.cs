@@ -17,6 +17,14 @@ internal sealed class Section
     public string Headline { get; set; } = "";
     public StringBuilder Body { get; } = new();
     public List<string> Commands { get; } = [];
+    /// <summary>1-minute load average when the benchmark started (the machine is shared).</summary>
+    public string LoadAtStart { get; set; } = "";
+
+    public static string LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+    }
 
     public static string F(double v, string format = "0.00") =>
         double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
@@ -42,7 +50,7 @@ internal sealed class Section
         sb.AppendLine(CultureInfo.InvariantCulture, $"- **Result:** {Headline} - **{Status}**");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- **Produced by:** `{ctx.CommandLine}`");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- **Machine:** {ctx.Machine}");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"- **Date:** {BenchContext.Now()}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- **Date:** {BenchContext.Now()}; load average (1/5/15 min) at start {LoadAtStart}, at end {LoadAverage()} on {Environment.ProcessorCount} cores");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- **Baseline (same run):** {Baseline}");
         if (Commands.Count > 0)
         {
