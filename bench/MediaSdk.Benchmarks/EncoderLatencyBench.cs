@@ -11,9 +11,9 @@ internal static class EncoderLatencyBench
 {
     public static Section Run(BenchContext ctx)
     {
-        int warmup = ctx.Quick ? 5 : 20;
-        int calls = ctx.Quick ? 40 : 300;
-        int dtypeCalls = ctx.Quick ? 20 : 150;
+        int warmup = ctx.Quick ? 5 : 10;
+        int calls = ctx.Quick ? 40 : 120;
+        int dtypeCalls = ctx.Quick ? 20 : 60;
         var options = EncoderOptions.Default with { Device = EncoderDevice.Cpu };
         BtokConfig lastConfig = BtokConfig.Default with { BottleneckTokens = 0, Pooling = BtokPooling.LastToken };
 

@@ -48,6 +48,12 @@ internal static class BdnRunner
                 : [name, "failed", "", "", ""]);
         }
         s.Table(["benchmark", "median us", "mean us", "stddev us", "allocated B/op"], rows);
+        s.Line("Preprocess: one 1280x720 frame to 3x112x112 floats (`CpuFramePreprocessor.Instance.Preprocess`, BT.709, centre crop). " +
+            "Encoder: one 8-frame window (`BtokEncoder.EncodeFrames`, float32, CPU); the allocations are TorchSharp's per-call tensor handles.");
+        s.Line();
+        s.Line("Caveat: on the reference machine the encoder cases run much slower under BenchmarkDotNet's in-process toolchain than in (b)'s " +
+            "direct timing (BenchmarkDotNet changes the process's priority and affinity, and libtorch's OpenMP threads are sensitive to that " +
+            "on 2 shared cores; not investigated further). Use (b) for encoder latency; use this section for allocations and for relative changes.");
         s.Status = allocFree && rows.All(r => r[1] != "failed") ? "PASS" : "MISS";
         s.Headline = allocFree ? "preprocess path allocation-free" : "preprocess path allocates";
         return s;
