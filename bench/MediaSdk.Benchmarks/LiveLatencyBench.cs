@@ -43,7 +43,7 @@ internal static class LiveLatencyBench
                     {
                         string[] args = ["tag", url, "--format", "jsonl", "--duration", "4"];
                         cliShown ??= args;
-                        ProcessResult r = await ProcessRunner.RunAsync(ctx.Cli, args, TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
+                        ProcessResult r = await ProcessRunner.RunAsync(ctx.Cli, args, TimeSpan.FromSeconds(60), ct: ct).ConfigureAwait(false);
                         double? first = r.FirstLine(Jsonl.IsWindow);
                         if (first is double f) cliFirst.Add(f);
                         else failures.Add($"CLI run {i + 1}: no window line (exit {r.ExitCode}): {ProcessRunner.Tail(r.StdErr)}");
@@ -53,7 +53,7 @@ internal static class LiveLatencyBench
                     {
                         string[] args = ["-hide_banner", "-nostdin", "-loglevel", "error", "-probesize", "32", "-analyzeduration", "0", "-i", url, "-frames:v", "1", "-f", "null", "-"];
                         ffShown ??= args;
-                        ProcessResult r = await ProcessRunner.RunAsync(ctx.Ffmpeg, args, TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+                        ProcessResult r = await ProcessRunner.RunAsync(ctx.Ffmpeg, args, TimeSpan.FromSeconds(30), ct: ct).ConfigureAwait(false);
                         if (r.ExitCode == 0) ffFirst.Add(r.Seconds);
                         else failures.Add($"ffmpeg run {i + 1}: exit {r.ExitCode}: {ProcessRunner.Tail(r.StdErr)}");
                     }
@@ -70,7 +70,7 @@ internal static class LiveLatencyBench
         BenchContext.Log("(d) CLI start-up (--help)");
         var help = new List<double>();
         for (int i = 0; i < 5; i++)
-            help.Add((await ProcessRunner.RunCheckedAsync(ctx.Cli, ["--help"], TimeSpan.FromMinutes(1), ct).ConfigureAwait(false)).Seconds);
+            help.Add((await ProcessRunner.RunCheckedAsync(ctx.Cli, ["--help"], TimeSpan.FromMinutes(1), ct: ct).ConfigureAwait(false)).Seconds);
 
         double p50 = Stats.Median(cliFirst), p95 = Stats.Percentile(cliFirst, 95);
         double f50 = Stats.Median(ffFirst), f95 = Stats.Percentile(ffFirst, 95);

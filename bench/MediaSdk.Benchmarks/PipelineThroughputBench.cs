@@ -58,10 +58,10 @@ internal static class PipelineThroughputBench
                 }
                 else
                 {
-                    ProcessResult r = await ProcessRunner.RunCheckedAsync(ctx.Ffmpeg, baselineArgs, TimeSpan.FromMinutes(3), ct).ConfigureAwait(false);
+                    ProcessResult r = await ProcessRunner.RunCheckedAsync(ctx.Ffmpeg, baselineArgs, TimeSpan.FromMinutes(3), ct: ct).ConfigureAwait(false);
                     if (i >= 0) bare.Add(r.Seconds);
                     if (diagnose && i >= 0)
-                        fast.Add((await ProcessRunner.RunCheckedAsync(ctx.Ffmpeg, fastArgs, TimeSpan.FromMinutes(3), ct).ConfigureAwait(false)).Seconds);
+                        fast.Add((await ProcessRunner.RunCheckedAsync(ctx.Ffmpeg, fastArgs, TimeSpan.FromMinutes(3), ct: ct).ConfigureAwait(false)).Seconds);
                 }
             }
         }

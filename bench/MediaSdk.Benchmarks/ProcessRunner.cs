@@ -40,9 +40,12 @@ internal static class ProcessRunner
     }
 
     /// <summary>Runs to exit; the clock starts right before <see cref="Process.Start()"/>. Kills the process tree after <paramref name="timeout"/>.</summary>
-    public static async Task<ProcessResult> RunAsync(string file, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct = default)
+    public static async Task<ProcessResult> RunAsync(string file, IReadOnlyList<string> args, TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment = null, CancellationToken ct = default)
     {
         using var process = new Process { StartInfo = StartInfo(file, args) };
+        if (environment is not null)
+            foreach ((string k, string v) in environment) process.StartInfo.Environment[k] = v;
         var lines = new List<(double, string)>();
         var stderr = new StringBuilder();
         long t0 = Stopwatch.GetTimestamp();
@@ -78,9 +81,10 @@ internal static class ProcessRunner
     }
 
     /// <summary>Runs and throws when the exit code is not 0.</summary>
-    public static async Task<ProcessResult> RunCheckedAsync(string file, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct = default)
+    public static async Task<ProcessResult> RunCheckedAsync(string file, IReadOnlyList<string> args, TimeSpan timeout,
+        IReadOnlyDictionary<string, string>? environment = null, CancellationToken ct = default)
     {
-        ProcessResult r = await RunAsync(file, args, timeout, ct).ConfigureAwait(false);
+        ProcessResult r = await RunAsync(file, args, timeout, environment, ct).ConfigureAwait(false);
         if (r.ExitCode != 0)
             throw new InvalidOperationException($"{Quote(file, args)} exited with {r.ExitCode}: {Tail(r.StdErr)}");
         return r;
