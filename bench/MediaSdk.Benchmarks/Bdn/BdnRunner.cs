@@ -51,9 +51,9 @@ internal static class BdnRunner
         s.Line("Preprocess: one 1280x720 frame to 3x112x112 floats (`CpuFramePreprocessor.Instance.Preprocess`, BT.709, centre crop). " +
             "Encoder: one 8-frame window (`BtokEncoder.EncodeFrames`, float32, CPU); the allocations are TorchSharp's per-call tensor handles.");
         s.Line();
-        s.Line("Caveat: on the reference machine the encoder cases run much slower under BenchmarkDotNet's in-process toolchain than in (b)'s " +
-            "direct timing (BenchmarkDotNet changes the process's priority and affinity, and libtorch's OpenMP threads are sensitive to that " +
-            "on 2 shared cores; not investigated further). Use (b) for encoder latency; use this section for allocations and for relative changes.");
+        s.Line("Caveat: a ShortRun job has only 3 measured iterations; when the shared machine is loaded (see the load average) the encoder " +
+            "cases swing by several times (libtorch's 2 OpenMP threads are very sensitive to competing load on 2 cores). Use (b) for encoder " +
+            "latency ratios; use this section for allocations and for relative changes.");
         s.Status = allocFree && rows.All(r => r[1] != "failed") ? "PASS" : "MISS";
         s.Headline = allocFree ? "preprocess path allocation-free" : "preprocess path allocates";
         return s;
