@@ -85,12 +85,18 @@ Task("Demo")
 });
 
 Task("Bench")
-    .Description("Runs the benchmarks in bench/ and regenerates docs/benchmarks.md.")
+    .Description("Runs bench/MediaSdk.Benchmarks (benchmarks a-d, about 5-8 minutes) and regenerates docs/benchmarks.md. "
+        + "Extra driver arguments: --bench-args=\"--only a,b --quick\"; the BenchmarkDotNet classes: --bench-args=\"--only e\".")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    int exit = StartProcess("dotnet", $"bench/MediaSdk.Benchmarks/bin/{configuration}/net10.0/linux-x64/MediaSdk.Benchmarks.dll --out docs/benchmarks.md");
-    if (exit != 0) throw new Exception($"Benchmarks failed with {exit}.");
+    var driver = MakeAbsolute(File($"./bench/MediaSdk.Benchmarks/bin/{configuration}/net10.0/linux-x64/MediaSdk.Benchmarks.dll"));
+    int exit = StartProcess("dotnet", new ProcessSettings
+    {
+        Arguments = new ProcessArgumentBuilder().AppendQuoted(driver.FullPath).Append("--out").Append("docs/benchmarks.md").Append(Argument("bench-args", "")),
+        WorkingDirectory = MakeAbsolute(Directory(".")),
+    });
+    if (exit != 0) throw new Exception($"Benchmarks failed with exit code {exit}; see the log above and docs/benchmarks.md.");
 });
 
 Task("Pack")
