@@ -249,7 +249,14 @@ public sealed class BtokEncoder : IClipEncoder
     }
 
     /// <summary>Maps the option to a torch device, or explains which build is needed for CUDA.</summary>
-    internal static Device ResolveDevice(EncoderDevice device) => device switch
+    /// <remarks>Every public entry point calls this first, so it also sets up the native runtime before libtorch loads.</remarks>
+    internal static Device ResolveDevice(EncoderDevice device)
+    {
+        NativeRuntime.ConfigureBeforeFirstTorchCall();
+        return ResolveLoadedDevice(device);
+    }
+
+    private static Device ResolveLoadedDevice(EncoderDevice device) => device switch
     {
         EncoderDevice.Cpu => CPU,
         EncoderDevice.Auto => cuda.is_available() ? CUDA : CPU,
