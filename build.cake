@@ -45,7 +45,7 @@ Task("Test")
             .Append("-c").Append(configuration).Append("--no-build")
             .Append("--max-parallel-test-modules").Append("1")
             .Append("--results-directory").AppendQuoted(results.FullPath)
-            .Append("--report-xunit").Append("--no-progress"),
+            .Append("--report-xunit-xml").Append("--no-progress"),
     });
     var (passed, failed, skipped) = (0, 0, 0);
     foreach (var xml in GetFiles(results.FullPath + "/**/*.xml"))

@@ -23,7 +23,35 @@ internal sealed class BackgroundLoadedEncoder : IClipEncoder
         Dimension = config.DModel;
         Preprocess = PreprocessOptions.Default with { Size = config.ImageSize };
         MaxFramesPerWindow = config.MaxFrames;
-        _loading = Task.Factory.StartNew(load, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _loading = Task.Factory.StartNew(() => WarmUp(load(), config), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Runs one blank window through the fresh encoder: libtorch's first forward pass is several times slower than the
+    /// next (kernel selection, allocator growth), and it should not land on a live stream's first window.
+    /// </summary>
+    private static BtokEncoder WarmUp(BtokEncoder encoder, BtokConfig config)
+    {
+        var frames = new PooledFrame[config.MaxFrames];
+        try
+        {
+            for (int i = 0; i < frames.Length; i++)
+            {
+                frames[i] = PooledFrame.Rent(config.ImageSize, i, 0);
+                frames[i].Pixels.Clear();
+            }
+            encoder.EncodeFrames(frames, new float[config.DModel]);
+            return encoder;
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (PooledFrame? f in frames) f?.Dispose();
+        }
     }
 
     public ModelStamp Model { get; }
