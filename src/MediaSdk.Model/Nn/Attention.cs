@@ -27,17 +27,16 @@ internal sealed class Attention : nn.Module
     }
 
     /// <param name="x">[B, T, D].</param>
-    /// <param name="cos">RoPE cos [B, 1, T, hd].</param>
-    /// <param name="sin">RoPE sin [B, 1, T, hd].</param>
+    /// <param name="cos">RoPE cos [B, T, 1, hd].</param>
+    /// <param name="sin">RoPE sin [B, T, 1, hd / 2] (<see cref="Rope.Tables"/>).</param>
     /// <param name="mask">Bool [B, 1, T, T] (true = may attend), or null for plain causal attention.</param>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask)
     {
         long b = x.shape[0], t = x.shape[1];
-        Tensor q = q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
-        Tensor k = k_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
+        // RoPE runs on the [B, T, H, hd] projections; attention takes the transposed views as they are (no copies).
+        Tensor q = Rope.Apply(q_proj.forward(x).view(b, t, _heads, _headDim), cos, sin).transpose(1, 2);
+        Tensor k = Rope.Apply(k_proj.forward(x).view(b, t, _heads, _headDim), cos, sin).transpose(1, 2);
         Tensor v = v_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
-        q = Rope.Apply(q, cos, sin);
-        k = Rope.Apply(k, cos, sin);
         // TorchSharp spells the causal flag "is_casual" and it cannot be combined with a mask (PLATFORM.md).
         Tensor o = mask is null
             ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)

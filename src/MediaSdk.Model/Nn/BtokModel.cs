@@ -60,13 +60,13 @@ internal sealed class BtokModel : nn.Module
     /// <param name="inputs">[B, T, D] input embeddings; row b has <paramref name="pads"/>[b] padding columns on the left.</param>
     /// <param name="pads">Left padding per row.</param>
     /// <param name="pooling">The effective readout (never Btok when K = 0).</param>
-    public Tensor Embed(Tensor inputs, long[] pads, BtokPooling pooling)
-    {
+    public Tensor Embed(Tensor inputs, long[] pads, BtokPooling pooling) =>
         // BToks only matter for the Btok readout: under causal attention nothing before them sees them, so the other
         // readouts skip them and give the same result faster.
-        bool withBtoks = pooling == BtokPooling.Btok;
-        Tensor hidden = Hidden(inputs, pads, withBtoks);
-        long realEnd = inputs.shape[1];
+        Readout(Hidden(inputs, pads, pooling == BtokPooling.Btok), inputs.shape[1], pads, pooling);
+
+    private static Tensor Readout(Tensor hidden, long realEnd, long[] pads, BtokPooling pooling)
+    {
         Tensor pooled = pooling switch
         {
             BtokPooling.Btok => hidden.narrow(1, realEnd, hidden.shape[1] - realEnd).to_type(ScalarType.Float32).mean([1L]),
@@ -80,7 +80,7 @@ internal sealed class BtokModel : nn.Module
     /// Final-norm hidden states [B, T (+K), D] for left-padded inputs, with the BToks appended when asked. Trainers use
     /// this directly; positions of the BToks continue from each row's last real token.
     /// </summary>
-    public Tensor Hidden(Tensor inputs, long[] pads, bool appendBtoks)
+    public Tensor Hidden(Tensor inputs, long[] pads, bool appendBtoks, Action? mark = null)
     {
         long b = inputs.shape[0];
         Tensor x = inputs;
@@ -105,8 +105,34 @@ internal sealed class BtokModel : nn.Module
             mask = ((causal.unsqueeze(0) & keyValid.unsqueeze(1)) | self.unsqueeze(0)).unsqueeze(1);
         }
 
-        foreach (DecoderLayer layer in layers) x = layer.Forward(x, cos, sin, mask);
+        mark?.Invoke();
+        foreach (DecoderLayer layer in layers)
+        {
+            x = layer.AttentionBlock(x, cos, sin, mask);
+            mark?.Invoke();
+            x = layer.MlpBlock(x);
+            mark?.Invoke();
+        }
         return norm.forward(x);
+    }
+
+    /// <summary>
+    /// The window forward of <see cref="BtokEncoder.EncodeFrames"/> with a timestamp after each stage (patch embed,
+    /// each layer's attention and MLP, final norm + readout), for the profile test. Call inside a dispose scope.
+    /// </summary>
+    internal void ProfileWindow(Tensor pixels, BtokPooling pooling, List<double>[] stages)
+    {
+        int s = 0;
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        void Mark()
+        {
+            stages[s++].Add(System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+        Tensor tokens = EmbedFrames(pixels).unsqueeze(0);
+        Tensor result = Readout(Hidden(tokens, [0], pooling == BtokPooling.Btok, Mark), tokens.shape[1], [0], pooling);
+        using (var access = result.data<float>()) _ = access[0];
+        Mark();
     }
 
     private static Tensor MaskedMean(Tensor hidden, long[] pads)

@@ -21,9 +21,12 @@ internal sealed class DecoderLayer : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask)
-    {
-        Tensor h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, mask);
-        return h + mlp.forward(post_attention_layernorm.forward(h));
-    }
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask) => MlpBlock(AttentionBlock(x, cos, sin, mask));
+
+    /// <summary>x + self_attn(input_layernorm(x)).</summary>
+    public Tensor AttentionBlock(Tensor x, Tensor cos, Tensor sin, Tensor? mask) =>
+        x + self_attn.Forward(input_layernorm.forward(x), cos, sin, mask);
+
+    /// <summary>h + mlp(post_attention_layernorm(h)).</summary>
+    public Tensor MlpBlock(Tensor h) => h + mlp.forward(post_attention_layernorm.forward(h));
 }

@@ -18,20 +18,31 @@ internal sealed class Rope
             _invFreq[i] = (float)(1.0 / Math.Pow(theta, 2.0 * i / headDim));
     }
 
-    /// <summary>cos and sin tables [B, 1, T, headDim] for int64 positions [B, T], in <paramref name="dtype"/>.</summary>
-    public (Tensor Cos, Tensor Sin) Tables(Tensor positions, ScalarType dtype)
+    /// <summary>
+    /// cos [B, T, 1, headDim] and sin [B, T, 1, headDim / 2] for int64 positions [B, T], in <paramref name="dtype"/>.
+    /// </summary>
+    /// <remarks>
+    /// The T-major layout broadcasts over [B, T, H, hd] projections, so q and k need no transpose before RoPE; sin keeps
+    /// one half only because both halves of the rotate-half table are equal.
+    /// </remarks>
+    public (Tensor Cos, Tensor SinHalf) Tables(Tensor positions, ScalarType dtype)
     {
         Tensor inv = tensor(_invFreq, device: positions.device);
-        Tensor freqs = positions.to_type(ScalarType.Float32).unsqueeze(-1) * inv; // [B, T, hd/2]
-        Tensor emb = cat([freqs, freqs], -1).unsqueeze(1);                        // [B, 1, T, hd]
-        return (emb.cos().to_type(dtype), emb.sin().to_type(dtype));
+        Tensor freqs = (positions.to_type(ScalarType.Float32).unsqueeze(-1) * inv).unsqueeze(2); // [B, T, 1, hd/2]
+        return (cat([freqs, freqs], -1).cos_().to_type(dtype), freqs.sin().to_type(dtype));
     }
 
-    /// <summary>x * cos + rotate_half(x) * sin for x [B, H, T, hd].</summary>
-    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    /// <summary>x * cos + rotate_half(x) * sin for x [B, T, H, hd] (any strides), as a new tensor.</summary>
+    /// <remarks>
+    /// Three kernels and no concatenation: rotate_half(x) * sin is (-x2 * s, x1 * s) for the halves x1, x2, added into
+    /// the halves of x * cos in place (autograd-safe: the product's backward does not read its output).
+    /// </remarks>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sinHalf)
     {
-        Tensor[] halves = x.chunk(2, -1);
-        Tensor rotated = cat([-halves[1], halves[0]], -1);
-        return x * cos + rotated * sin;
+        long half = x.shape[^1] / 2;
+        Tensor result = x * cos;
+        result.narrow(-1, 0, half).addcmul_(x.narrow(-1, half, half), sinHalf, -1);
+        result.narrow(-1, half, half).addcmul_(x.narrow(-1, 0, half), sinHalf, 1);
+        return result;
     }
 }
