@@ -98,8 +98,8 @@ public sealed class MediaSdkBuilder
     /// <exception cref="InvalidOperationException">No model was chosen.</exception>
     public MediaSession Build()
     {
-        EncoderOptions encoderOptions = _encoderOptions.Threads is null && _sessionOptions.EncoderThreads is int threads
-            ? _encoderOptions with { Threads = threads }
+        EncoderOptions encoderOptions = _encoderOptions.Threads is null
+            ? _encoderOptions with { Threads = _sessionOptions.EncoderThreads ?? Math.Clamp(Environment.ProcessorCount / 2, 1, 4) }
             : _encoderOptions;
         ILoggerFactory logging = _loggerFactory;
         IClipEncoder encoder;
