@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using MediaSdk.TestSupport;
 
 namespace MediaSdk.Media.Tests;
@@ -6,12 +5,9 @@ namespace MediaSdk.Media.Tests;
 /// <summary>Generates each named clip once per test class, on first use.</summary>
 public sealed class ClipsFixture : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _clips = new();
-
     public ClipFactory Factory { get; } = new();
 
-    public Task<string> GetAsync(string name, Func<ClipFactory, Task<string>> make) =>
-        _clips.GetOrAdd(name, _ => new Lazy<Task<string>>(() => make(Factory))).Value;
+    public Task<string> GetAsync(string name, Func<ClipFactory, Task<string>> make) => Factory.GetAsync(name, make);
 
     /// <summary>A clip whose luma encodes the frame index: Y = 16 + N (lossless, up to 219 frames), so a decoded grey value tells which
     /// source frame it came from.</summary>

@@ -6,6 +6,12 @@ namespace MediaSdk.TestSupport;
 /// Use one per test class (class fixture) so clips are generated once.</summary>
 public sealed class ClipFactory : IDisposable
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<Task<string>>> _made = new();
+
+    /// <summary>Makes the clip named <paramref name="name"/> once (the first caller runs <paramref name="make"/>) and returns its path.</summary>
+    public Task<string> GetAsync(string name, Func<ClipFactory, Task<string>> make) =>
+        _made.GetOrAdd(name, _ => new Lazy<Task<string>>(() => make(this))).Value;
+
     /// <summary>Creates the factory and its folder.</summary>
     public ClipFactory()
     {

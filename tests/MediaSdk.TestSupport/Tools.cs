@@ -58,11 +58,13 @@ public static class Tools
 
     /// <summary>Pids of live (not zombie) direct child processes of this process whose name is <paramref name="name"/>
     /// (Linux /proc; empty elsewhere).</summary>
-    public static IReadOnlyList<int> ChildProcesses(string name = "ffmpeg")
+    public static IReadOnlyList<int> ChildProcesses(string name = "ffmpeg") => ChildProcesses(Environment.ProcessId, name);
+
+    /// <summary>Pids of live (not zombie) direct children of process <paramref name="parent"/> named <paramref name="name"/>.</summary>
+    public static IReadOnlyList<int> ChildProcesses(int parent, string name)
     {
         var result = new List<int>();
         if (!Directory.Exists("/proc")) return result;
-        int self = Environment.ProcessId;
         foreach (string dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
@@ -85,7 +87,7 @@ public static class Tools
             string comm = stat[(open + 1)..close];
             string[] rest = stat[(close + 2)..].Split(' ');
             if (rest.Length < 2 || rest[0] is "Z" or "X") continue;
-            if (comm == name && int.TryParse(rest[1], out int ppid) && ppid == self) result.Add(pid);
+            if (comm == name && int.TryParse(rest[1], out int ppid) && ppid == parent) result.Add(pid);
         }
         return result;
     }

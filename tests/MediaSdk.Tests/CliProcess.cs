@@ -101,7 +101,7 @@ internal sealed class CliProcess : IDisposable
     }
 
     /// <summary>Pids of live processes named <paramref name="name"/> whose parent is the CLI.</summary>
-    public IReadOnlyList<int> Children(string name = "ffmpeg") => ProcessTable.ChildrenOf(_process.Id, name);
+    public IReadOnlyList<int> Children(string name = "ffmpeg") => MediaSdk.TestSupport.Tools.ChildProcesses(_process.Id, name);
 
     public void Kill()
     {
@@ -127,41 +127,4 @@ internal sealed class CliProcess : IDisposable
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
-}
-
-/// <summary>/proc helpers: child processes by parent pid.</summary>
-internal static class ProcessTable
-{
-    public static IReadOnlyList<int> ChildrenOf(int parent, string name)
-    {
-        var result = new List<int>();
-        foreach (string dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
-            string stat;
-            try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
-            catch (IOException) { continue; }
-            catch (UnauthorizedAccessException) { continue; }
-            int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
-            if (open < 0 || close < open) continue;
-            string[] rest = stat[(close + 2)..].Split(' ');
-            if (rest.Length < 2 || rest[0] is "Z" or "X") continue;
-            if (stat[(open + 1)..close] == name && int.TryParse(rest[1], out int ppid) && ppid == parent) result.Add(pid);
-        }
-        return result;
-    }
-
-    public static bool IsAlive(int pid)
-    {
-        try
-        {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            int close = stat.LastIndexOf(')');
-            return close > 0 && stat.Length > close + 2 && stat[close + 2] is not ('Z' or 'X');
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
 }

@@ -144,7 +144,7 @@ public sealed class LiveTests
 
         cli.Interrupt();
         Assert.Equal(0, await cli.WaitForExitAsync(15_000, TestContext.Current.CancellationToken));
-        Assert.All(children, pid => Assert.False(ProcessTable.IsAlive(pid), $"ffmpeg {pid} survived"));
+        Assert.All(children, pid => Assert.False(Tools.IsAlive(pid), $"ffmpeg {pid} survived"));
     }
 
     [Fact(Timeout = Timeout)]
