@@ -43,4 +43,34 @@ internal sealed class Attention : nn.Module
             : nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask);
         return o_proj.forward(o.transpose(1, 2).reshape(b, t, -1));
     }
+
+    /// <summary>
+    /// The training (KV-form) variant of <see cref="Forward"/>: optionally prepends cached keys/values and returns this
+    /// call's own post-RoPE keys/values so a later call can attend to them (METHOD.md §3, KV form).
+    /// </summary>
+    /// <param name="x">[B, T, D].</param>
+    /// <param name="cos">RoPE cos for this call's positions.</param>
+    /// <param name="sin">RoPE sin for this call's positions.</param>
+    /// <param name="mask">Bool [B or 1, 1, T, P + T] (true = may attend) over [past; own] keys, or null for plain
+    /// causal attention (only allowed without <paramref name="past"/>: SDPA's causal flag aligns top-left).</param>
+    /// <param name="past">Cached keys and values [B, H, P, hd] (RoPE already applied at their own positions), or null.</param>
+    /// <returns>The block output and this call's keys/values [B, H, T, hd] (without the past).</returns>
+    public (Tensor Output, Tensor Keys, Tensor Values) ForwardKv(Tensor x, Tensor cos, Tensor sin, Tensor? mask, (Tensor Keys, Tensor Values)? past)
+    {
+        long b = x.shape[0], t = x.shape[1];
+        Tensor q = Rope.Apply(q_proj.forward(x).view(b, t, _heads, _headDim), cos, sin).transpose(1, 2);
+        Tensor k = Rope.Apply(k_proj.forward(x).view(b, t, _heads, _headDim), cos, sin).transpose(1, 2);
+        Tensor v = v_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
+        Tensor keys = k, values = v;
+        if (past is { } cached)
+        {
+            if (mask is null) throw new ArgumentException("Attention with cached keys/values needs an explicit mask.", nameof(mask));
+            keys = cat([cached.Keys, k], 2);
+            values = cat([cached.Values, v], 2);
+        }
+        Tensor o = mask is null
+            ? nn.functional.scaled_dot_product_attention(q, keys, values, is_casual: true)
+            : nn.functional.scaled_dot_product_attention(q, keys, values, attn_mask: mask);
+        return (o_proj.forward(o.transpose(1, 2).reshape(b, t, -1)), k, v);
+    }
 }

@@ -116,6 +116,38 @@ internal sealed class BtokModel : nn.Module
         return norm.forward(x);
     }
 
+    /// <summary>The K x D bottleneck tokens, or null when K = 0 (for the trainer's sequence layouts).</summary>
+    internal Parameter? Btoks => btoks;
+
+    /// <summary>The V x D token embedding matrix, which the trainer also uses as the tied output head.</summary>
+    internal Tensor TokenEmbeddingWeight => embed_tokens.weight!;
+
+    /// <summary>
+    /// Runs the decoder stack over unpadded embeddings [B, T, D] at explicit RoPE positions and returns the final-norm
+    /// hidden states [B, T, D]. The training entry point for both Condensation Mask forms (METHOD.md §3).
+    /// </summary>
+    /// <param name="x">Input embeddings [B, T, D].</param>
+    /// <param name="positions">Int64 RoPE positions [B, T] or [1, T].</param>
+    /// <param name="mask">Bool [B or 1, 1, T, P + T] (true = may attend) over [past; own] keys; null = plain causal
+    /// (only without <paramref name="past"/>).</param>
+    /// <param name="past">Per-layer cached keys/values [B, H, P, hd] prepended to each layer's attention, or null.</param>
+    /// <param name="present">When not null, receives each layer's own keys/values [B, H, T, hd] (post-RoPE).</param>
+    internal Tensor HiddenAt(Tensor x, Tensor positions, Tensor? mask,
+        IReadOnlyList<(Tensor Keys, Tensor Values)>? past = null, List<(Tensor Keys, Tensor Values)>? present = null)
+    {
+        if (past is not null && past.Count != layers.Count)
+            throw new ArgumentException($"Expected {layers.Count} cached layers, got {past.Count}.", nameof(past));
+        if (positions.dim() == 2 && positions.shape[0] != x.shape[0]) positions = positions.expand(x.shape[0], -1);
+        (Tensor cos, Tensor sin) = _rope.Tables(positions, x.dtype);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            (Tensor h, Tensor k, Tensor v) = layers[i].ForwardKv(x, cos, sin, mask, past?[i]);
+            present?.Add((k, v));
+            x = h;
+        }
+        return norm.forward(x);
+    }
+
     /// <summary>
     /// The window forward of <see cref="BtokEncoder.EncodeFrames"/> with a timestamp after each stage (patch embed,
     /// each layer's attention and MLP, final norm + readout), for the profile test. Call inside a dispose scope.

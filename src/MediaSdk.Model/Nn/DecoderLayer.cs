@@ -27,6 +27,16 @@ internal sealed class DecoderLayer : nn.Module
     public Tensor AttentionBlock(Tensor x, Tensor cos, Tensor sin, Tensor? mask) =>
         x + self_attn.Forward(input_layernorm.forward(x), cos, sin, mask);
 
+    /// <summary>
+    /// The block with cached keys/values prepended to attention and this call's keys/values returned (training KV form;
+    /// see <see cref="Attention.ForwardKv"/>).
+    /// </summary>
+    public (Tensor Output, Tensor Keys, Tensor Values) ForwardKv(Tensor x, Tensor cos, Tensor sin, Tensor? mask, (Tensor Keys, Tensor Values)? past)
+    {
+        (Tensor a, Tensor k, Tensor v) = self_attn.ForwardKv(input_layernorm.forward(x), cos, sin, mask, past);
+        return (MlpBlock(x + a), k, v);
+    }
+
     /// <summary>h + mlp(post_attention_layernorm(h)).</summary>
     public Tensor MlpBlock(Tensor h) => h + mlp.forward(post_attention_layernorm.forward(h));
 }
