@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace MediaSdk.Training;
 
 /// <summary>Which attention the target rows of a GIC sequence get (the <c>--mask</c> ablation).</summary>
-internal enum TargetAttention
+public enum TargetAttention
 {
     /// <summary>The Condensation Mask: targets see the BToks and earlier targets, never the input (METHOD.md §3).</summary>
     Condensation,

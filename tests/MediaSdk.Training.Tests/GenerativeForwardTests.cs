@@ -130,7 +130,7 @@ public sealed class GenerativeForwardTests : IDisposable
         for (int i = 0; i < spliced.Length; i++)
             spliced[i] = (cat([b.Layers[i].Keys.narrow(2, 0, Inputs), a.Layers[i].Keys.narrow(2, Inputs, Small.BottleneckTokens)], 2),
                 cat([b.Layers[i].Values.narrow(2, 0, Inputs), a.Layers[i].Values.narrow(2, Inputs, Small.BottleneckTokens)], 2));
-        var mixed = new KvCache(spliced, a.NextPosition);
+        KvCache mixed = a with { Layers = spliced };
         int length = Inputs + Small.BottleneckTokens;
 
         Tensor rows = CondensationMask.Build(Inputs, Small.BottleneckTokens, Targets).narrow(0, length, Targets);

@@ -14,7 +14,7 @@ namespace MediaSdk.Model.Nn;
 /// and a later Qwen2 weight mapper can address them by name. Batches are left-padded: every row ends with its BToks at
 /// the same columns, and RoPE positions count from each row's first real token. Construct outside any dispose scope.
 /// </remarks>
-internal sealed class BtokModel : nn.Module
+internal sealed partial class BtokModel : nn.Module
 {
     private readonly Rope _rope;
 #pragma warning disable IDE1006 // field names are the checkpoint's parameter names
@@ -65,13 +65,18 @@ internal sealed class BtokModel : nn.Module
         // readouts skip them and give the same result faster.
         Readout(Hidden(inputs, pads, pooling == BtokPooling.Btok), inputs.shape[1], pads, pooling);
 
-    private static Tensor Readout(Tensor hidden, long realEnd, long[] pads, BtokPooling pooling)
+    /// <summary>
+    /// The readout of METHOD.md §2 over final-norm hidden states [B, T (+K), D] whose real inputs end at column
+    /// <paramref name="realEnd"/>: L2-normalised [B, D] in float32 (float64 stays float64, for gradient checks).
+    /// </summary>
+    internal static Tensor Readout(Tensor hidden, long realEnd, long[] pads, BtokPooling pooling)
     {
+        ScalarType dtype = hidden.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
         Tensor pooled = pooling switch
         {
-            BtokPooling.Btok => hidden.narrow(1, realEnd, hidden.shape[1] - realEnd).to_type(ScalarType.Float32).mean([1L]),
-            BtokPooling.LastToken => hidden.select(1, realEnd - 1).to_type(ScalarType.Float32),
-            _ => MaskedMean(hidden.to_type(ScalarType.Float32), pads),
+            BtokPooling.Btok => hidden.narrow(1, realEnd, hidden.shape[1] - realEnd).to_type(dtype).mean([1L]),
+            BtokPooling.LastToken => hidden.select(1, realEnd - 1).to_type(dtype),
+            _ => MaskedMean(hidden.to_type(dtype), pads),
         };
         return pooled / pooled.norm(1, keepdim: true).clamp_min(1e-12);
     }
@@ -81,6 +86,37 @@ internal sealed class BtokModel : nn.Module
     /// this directly; positions of the BToks continue from each row's last real token.
     /// </summary>
     public Tensor Hidden(Tensor inputs, long[] pads, bool appendBtoks, Action? mark = null)
+    {
+        (Tensor x, Tensor cos, Tensor sin, Tensor? mask) = Layout(inputs, pads, appendBtoks);
+        mark?.Invoke();
+        foreach (DecoderLayer layer in layers)
+        {
+            x = layer.AttentionBlock(x, cos, sin, mask);
+            mark?.Invoke();
+            x = layer.MlpBlock(x);
+            mark?.Invoke();
+        }
+        return norm.forward(x);
+    }
+
+    /// <summary>
+    /// <see cref="Hidden"/> that also hands back every layer's post-RoPE keys/values [B, H, T (+K), hd] in
+    /// <paramref name="present"/>, for the generative target pass (METHOD.md §3, KV form) and read-back.
+    /// </summary>
+    public Tensor HiddenWithCache(Tensor inputs, long[] pads, bool appendBtoks, List<(Tensor Keys, Tensor Values)> present)
+    {
+        (Tensor x, Tensor cos, Tensor sin, Tensor? mask) = Layout(inputs, pads, appendBtoks);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            (Tensor h, Tensor k, Tensor v) = layers[i].ForwardKv(x, cos, sin, mask, past: null);
+            present.Add((k, v));
+            x = h;
+        }
+        return norm.forward(x);
+    }
+
+    /// <summary>The sequence with BToks appended, its RoPE tables and the padding mask (null when unpadded).</summary>
+    private (Tensor X, Tensor Cos, Tensor Sin, Tensor? Mask) Layout(Tensor inputs, long[] pads, bool appendBtoks)
     {
         long b = inputs.shape[0];
         Tensor x = inputs;
@@ -104,16 +140,7 @@ internal sealed class BtokModel : nn.Module
             Tensor self = eye(t, dtype: ScalarType.Bool, device: x.device);
             mask = ((causal.unsqueeze(0) & keyValid.unsqueeze(1)) | self.unsqueeze(0)).unsqueeze(1);
         }
-
-        mark?.Invoke();
-        foreach (DecoderLayer layer in layers)
-        {
-            x = layer.AttentionBlock(x, cos, sin, mask);
-            mark?.Invoke();
-            x = layer.MlpBlock(x);
-            mark?.Invoke();
-        }
-        return norm.forward(x);
+        return (x, cos, sin, mask);
     }
 
     /// <summary>The K x D bottleneck tokens, or null when K = 0 (for the trainer's sequence layouts).</summary>
@@ -171,7 +198,7 @@ internal sealed class BtokModel : nn.Module
     {
         long t = hidden.shape[1];
         Tensor columns = arange(t, dtype: ScalarType.Int64, device: hidden.device).unsqueeze(0);
-        Tensor valid = (columns >= tensor(pads, device: hidden.device).unsqueeze(1)).to_type(ScalarType.Float32); // [B, T]
+        Tensor valid = (columns >= tensor(pads, device: hidden.device).unsqueeze(1)).to_type(hidden.dtype); // [B, T]
         Tensor sum = (hidden * valid.unsqueeze(-1)).sum(1);
         return sum / valid.sum(1, keepdim: true);
     }
