@@ -267,7 +267,8 @@ public sealed class BtokEncoder : IClipEncoder
         _ => throw new ArgumentOutOfRangeException(nameof(device), device, "Unknown device; use Auto, Cpu or Cuda."),
     };
 
-    private static void InitialiseWeights(BtokModel model, int seed)
+    /// <summary>The seeded initialisation of <see cref="CreateRandom"/> (the trainer's from-scratch start).</summary>
+    internal static void InitialiseWeights(BtokModel model, int seed)
     {
         // A private generator keeps the weights a pure function of (config, seed), whatever else used the global RNG.
         // Tensor.normal_ is used because nn.init.normal_ ignores its generator argument in TorchSharp 0.107.

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace MediaSdk.Training;
+
+internal static partial class Log
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Count} training pairs from {Manifest}")]
+    public static partial void DataLoaded(ILogger logger, int count, string manifest);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Training {Parameters} parameters on {Device} from step {Start} to {Steps}")]
+    public static partial void TrainingStarts(ILogger logger, long parameters, string device, int start, int steps);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Exported the model to {Directory}")]
+    public static partial void ModelExported(ILogger logger, string directory);
+}

@@ -1,0 +1,228 @@
+using MediaSdk.Model;
+using MediaSdk.Model.Nn;
+using MediaSdk.Training.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MediaSdk.Training;
+
+/// <summary>The losses of one step (plain numbers, read after backward).</summary>
+/// <param name="Loss">InfoNCE + lambdaEff * NTP.</param>
+/// <param name="InfoNce">The contrastive term.</param>
+/// <param name="Ntp">Token-mean NTP over the batch's supervised target tokens, or null when off or no sample has a target.</param>
+/// <param name="LambdaEffective">lambda scaled by the fraction of samples with a target (0 when off).</param>
+/// <param name="Accuracy">In-batch query -> positive top-1 accuracy.</param>
+internal readonly record struct StepLosses(double Loss, double InfoNce, double? Ntp, double LambdaEffective, double Accuracy);
+
+/// <summary>
+/// Computes one step's gradients for L = InfoNCE + lambda * NTP (METHOD.md §4), directly or with GradCache, into the
+/// model parameters' .grad. The optimiser step is the caller's.
+/// </summary>
+/// <remarks>
+/// InfoNCE: query -> positive, cosine of L2-normalised embeddings over temperature tau, candidates = the batch's
+/// positives (in-batch negatives) plus every explicit hard negative of the batch. NTP: summed cross-entropy of all
+/// supervised target tokens divided by their count in the whole batch (token mean), so chunked (GradCache) and direct
+/// passes give the same gradient. Which side generates is per sample (<see cref="TrainingExample.From"/>).
+/// </remarks>
+internal sealed class StepComputer(BtokModel model, double temperature, GicForm form, TargetAttention mask, int? chunk, ScalarType dtype, Device device)
+{
+    private readonly BtokPooling _pooling = model.Config.EffectivePooling(null);
+
+    /// <summary>Lambda scaled by the fraction of samples in the batch that have a target (METHOD.md §4).</summary>
+    public static double EffectiveLambda(double lambda, IReadOnlyList<TrainingExample> batch)
+    {
+        if (lambda <= 0) return 0;
+        int withTarget = 0;
+        foreach (TrainingExample e in batch) withTarget += e.TargetIds is null ? 0 : 1;
+        return lambda * withTarget / batch.Count;
+    }
+
+    /// <summary>Runs forward and backward for <paramref name="batch"/>; gradients accumulate into the parameters.</summary>
+    public StepLosses Backward(IReadOnlyList<TrainingExample> batch, double lambdaEffective)
+    {
+        using DisposeScope scope = NewDisposeScope();
+        List<SideInput> negatives = [];
+        foreach (TrainingExample e in batch) negatives.AddRange(e.Negatives);
+        long tokens = TargetTokens(batch, lambdaEffective);
+        return chunk is { } size && size < batch.Count + negatives.Count
+            ? GradCache(batch, negatives, lambdaEffective, tokens, size)
+            : Direct(batch, negatives, lambdaEffective, tokens);
+    }
+
+    private StepLosses Direct(IReadOnlyList<TrainingExample> batch, List<SideInput> negatives, double lambdaEffective, long tokens)
+    {
+        (Tensor q, Tensor? ntpQ) = Side(batch, 0, batch.Count, e => e.Query, TargetSide.Query, tokens > 0);
+        (Tensor p, Tensor? ntpP) = Side(batch, 0, batch.Count, e => e.Positive, TargetSide.Positive, tokens > 0);
+        Tensor? n = negatives.Count > 0 ? Embed(negatives, 0, negatives.Count) : null;
+        (Tensor nce, double accuracy) = InfoNce(q, p, n);
+        Tensor loss = nce;
+        double? ntp = null;
+        if (tokens > 0)
+        {
+            Tensor ntpMean = Sum(ntpQ, ntpP) / tokens;
+            ntp = ntpMean.item<double>();
+            loss = nce + ntpMean * lambdaEffective;
+        }
+        loss.backward();
+        return new StepLosses(loss.item<double>(), nce.item<double>(), ntp, tokens > 0 ? lambdaEffective : 0, accuracy);
+    }
+
+    /// <summary>
+    /// GradCache (Gao et al. 2021): embed everything without gradients, take the InfoNCE gradient with respect to the
+    /// embeddings, then re-run each chunk with gradients and back-propagate embedding · cached-gradient, adding the
+    /// chunk's share of the NTP loss in the same pass. The model has no dropout, so the re-run is exact.
+    /// </summary>
+    private StepLosses GradCache(IReadOnlyList<TrainingExample> batch, List<SideInput> negatives, double lambdaEffective, long tokens, int size)
+    {
+        Tensor q, p;
+        Tensor? n = null;
+        using (no_grad())
+        {
+            q = EmbedChunked(batch.Count, size, (s, c) => Embed(Sides(batch, s, c, e => e.Query), 0, c));
+            p = EmbedChunked(batch.Count, size, (s, c) => Embed(Sides(batch, s, c, e => e.Positive), 0, c));
+            if (negatives.Count > 0) n = EmbedChunked(negatives.Count, size, (s, c) => Embed(negatives, s, c));
+        }
+        Tensor qLeaf = q.requires_grad_(true), pLeaf = p.requires_grad_(true);
+        Tensor? nLeaf = n?.requires_grad_(true);
+        (Tensor nce, double accuracy) = InfoNce(qLeaf, pLeaf, nLeaf);
+        nce.backward();
+        Tensor gq = qLeaf.grad!.clone(), gp = pLeaf.grad!.clone();
+        Tensor? gn = nLeaf?.grad?.clone();
+
+        double ntpSum = 0;
+        for (int s = 0; s < batch.Count; s += size)
+        {
+            int c = Math.Min(size, batch.Count - s);
+            ntpSum += ChunkBackward(batch, s, c, e => e.Query, TargetSide.Query, gq, lambdaEffective, tokens);
+            ntpSum += ChunkBackward(batch, s, c, e => e.Positive, TargetSide.Positive, gp, lambdaEffective, tokens);
+        }
+        for (int s = 0; s < negatives.Count; s += size)
+        {
+            using DisposeScope scope = NewDisposeScope();
+            int c = Math.Min(size, negatives.Count - s);
+            (Embed(negatives, s, c) * gn!.narrow(0, s, c)).sum().backward();
+        }
+
+        double ncev = nce.item<double>();
+        double? ntp = tokens > 0 ? ntpSum / tokens : null;
+        return new StepLosses(ncev + (ntp ?? 0) * lambdaEffective, ncev, ntp, tokens > 0 ? lambdaEffective : 0, accuracy);
+    }
+
+    private double ChunkBackward(IReadOnlyList<TrainingExample> batch, int start, int count, Func<TrainingExample, SideInput> side,
+        TargetSide generating, Tensor gradient, double lambdaEffective, long tokens)
+    {
+        using DisposeScope scope = NewDisposeScope();
+        (Tensor embedding, Tensor? ntpSum) = Side(batch, start, count, side, generating, tokens > 0);
+        Tensor surrogate = (embedding * gradient.narrow(0, start, count)).sum();
+        double sum = 0;
+        if (ntpSum is not null)
+        {
+            sum = ntpSum.item<double>();
+            surrogate = surrogate + ntpSum * (lambdaEffective / tokens);
+        }
+        surrogate.backward();
+        return sum;
+    }
+
+    private static Tensor EmbedChunked(int total, int size, Func<int, int, Tensor> embed)
+    {
+        var parts = new List<Tensor>();
+        for (int s = 0; s < total; s += size) parts.Add(embed(s, Math.Min(size, total - s)));
+        return cat(parts, 0);
+    }
+
+    /// <summary>
+    /// Embeds one side of batch rows [start, start + count) and, when the generative loss is on, runs the targets of the
+    /// rows that generate from this side. Returns the embeddings and the summed NTP (null when no row generates here).
+    /// </summary>
+    private (Tensor Embedding, Tensor? NtpSum) Side(IReadOnlyList<TrainingExample> batch, int start, int count,
+        Func<TrainingExample, SideInput> side, TargetSide generating, bool generative)
+    {
+        List<SideInput> sides = Sides(batch, start, count, side);
+        (Tensor inputs, long[] pads) = Inputs(sides, 0, sides.Count);
+        TargetBatch? targets = null;
+        if (generative)
+        {
+            var rows = new List<(int, int[])>();
+            for (int i = 0; i < count; i++)
+            {
+                TrainingExample e = batch[start + i];
+                if (e.TargetIds is { } ids && e.From == generating) rows.Add((i, ids));
+            }
+            targets = TargetBatch.Create(rows, dtype, device);
+        }
+        return GenerativeForward.Forward(model, inputs, pads, _pooling, targets, form, mask);
+    }
+
+    /// <summary>Embeddings [count, D] of sides [start, start + count), without targets.</summary>
+    public Tensor Embed(IReadOnlyList<SideInput> sides, int start, int count)
+    {
+        (Tensor inputs, long[] pads) = Inputs(sides, start, count);
+        return GenerativeForward.Forward(model, inputs, pads, _pooling, null, form, mask).Embedding;
+    }
+
+    /// <summary>Left-padded input embeddings [B, T, D]: each side's vision tokens, then its text tokens.</summary>
+    public (Tensor Inputs, long[] Pads) Inputs(IReadOnlyList<SideInput> sides, int start, int count)
+    {
+        var rows = new Tensor[count];
+        long longest = 0;
+        for (int i = 0; i < count; i++)
+        {
+            rows[i] = Sequence(sides[start + i]);
+            longest = Math.Max(longest, rows[i].shape[0]);
+        }
+        var pads = new long[count];
+        for (int i = 0; i < count; i++)
+        {
+            pads[i] = longest - rows[i].shape[0];
+            if (pads[i] > 0) rows[i] = nn.functional.pad(rows[i], [0, 0, pads[i], 0]);
+        }
+        return (stack(rows, 0), pads);
+    }
+
+    private Tensor Sequence(SideInput side)
+    {
+        var parts = new List<Tensor>(2);
+        if (side.Pixels is { } pixels)
+        {
+            int size = model.Config.ImageSize;
+            parts.Add(model.EmbedFrames(tensor(pixels, [side.Frames, 3, size, size]).to(dtype, device)));
+        }
+        if (side.TextIds.Length > 0)
+        {
+            var ids = new long[side.TextIds.Length];
+            for (int i = 0; i < ids.Length; i++) ids[i] = side.TextIds[i];
+            parts.Add(model.EmbedTokens(tensor(ids, device: device)).to_type(dtype));
+        }
+        return parts.Count == 1 ? parts[0] : cat(parts, 0);
+    }
+
+    /// <summary>InfoNCE query -> positive over [positives; hard negatives], and the top-1 accuracy.</summary>
+    public (Tensor Loss, double Accuracy) InfoNce(Tensor queries, Tensor positives, Tensor? negatives)
+    {
+        Tensor candidates = negatives is null ? positives : cat([positives, negatives], 0);
+        Tensor logits = queries.matmul(candidates.t()) / temperature;
+        Tensor labels = arange(queries.shape[0], dtype: ScalarType.Int64, device: queries.device);
+        Tensor loss = nn.functional.cross_entropy(logits, labels);
+        double accuracy;
+        using (no_grad()) accuracy = logits.argmax(1).eq(labels).to_type(ScalarType.Float64).mean().item<double>();
+        return (loss, accuracy);
+    }
+
+    private static long TargetTokens(IReadOnlyList<TrainingExample> batch, double lambdaEffective)
+    {
+        if (lambdaEffective <= 0) return 0;
+        long tokens = 0;
+        foreach (TrainingExample e in batch) tokens += e.TargetIds is { } ids ? ids.Length - 1 : 0;
+        return tokens;
+    }
+
+    private static List<SideInput> Sides(IReadOnlyList<TrainingExample> batch, int start, int count, Func<TrainingExample, SideInput> side)
+    {
+        var sides = new List<SideInput>(count);
+        for (int i = 0; i < count; i++) sides.Add(side(batch[start + i]));
+        return sides;
+    }
+
+    private static Tensor Sum(Tensor? a, Tensor? b) => a is null ? b! : b is null ? a : a + b;
+}

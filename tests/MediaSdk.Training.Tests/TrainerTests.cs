@@ -1,0 +1,251 @@
+using MediaSdk.Model;
+using MediaSdk.Model.Nn;
+using MediaSdk.Training.Data;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MediaSdk.Training.Tests;
+
+/// <summary>The trainer's step: padding, GradCache, the two GIC forms on padded batches, lambda, resume.</summary>
+public sealed class TrainerTests : IDisposable
+{
+    private static readonly BtokConfig Small = BtokConfig.Default with
+    {
+        DModel = 64,
+        Layers = 2,
+        Heads = 2,
+        FfnDim = 128,
+        PatchSize = 16,
+        ImageSize = 32,
+        MaxFrames = 2,
+        BottleneckTokens = 2,
+        VocabSize = 97,
+    };
+
+    private readonly BtokEncoder _encoder;
+    private readonly BtokModel _model;
+    private readonly string _temp = Path.Combine(Path.GetTempPath(), "msdk-trainer-" + Guid.NewGuid().ToString("N"));
+
+    public TrainerTests()
+    {
+        _encoder = BtokEncoder.CreateRandom(Small, seed: 3, new EncoderOptions { Device = EncoderDevice.Cpu, Threads = 2 });
+        _model = _encoder.Network;
+        _model.to(ScalarType.Float64);
+    }
+
+    public void Dispose()
+    {
+        _encoder.Dispose();
+        if (Directory.Exists(_temp)) Directory.Delete(_temp, recursive: true);
+    }
+
+    [Fact]
+    public void Embed_SampleInsidePaddedBatch_EqualsSampleAlone()
+    {
+        using var scope = NewDisposeScope();
+        using IDisposable noGrad = no_grad();
+        var computer = Computer(GicForm.Kv, chunk: null);
+        List<SideInput> sides = [Video(1, 2, [5, 6, 7]), Text(2, 3), Text(3, 11), Video(4, 1, [])];
+        Tensor batch = computer.Embed(sides, 0, sides.Count);
+        for (int i = 0; i < sides.Count; i++)
+        {
+            Tensor alone = computer.Embed(sides, i, 1);
+            AssertClose(alone[0], batch[i], $"sample {i}");
+        }
+    }
+
+    [Theory]
+    [InlineData(TargetAttention.Condensation, 2)]
+    [InlineData(TargetAttention.Full, 2)]
+    [InlineData(TargetAttention.Condensation, 0)]
+    public void Backward_KvAndMaskFormOnPaddedBatch_SameLossAndGradients(TargetAttention mask, int btoks)
+    {
+        using var scope = NewDisposeScope();
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Small with { BottleneckTokens = btoks }, seed: 5, new EncoderOptions { Device = EncoderDevice.Cpu });
+        BtokModel model = encoder.Network;
+        model.to(ScalarType.Float64);
+        List<TrainingExample> batch = Batch();
+        var kv = new StepComputer(model, 0.05, GicForm.Kv, mask, null, ScalarType.Float64, CPU);
+        var explicitMask = new StepComputer(model, 0.05, GicForm.Mask, mask, null, ScalarType.Float64, CPU);
+
+        StepLosses a = kv.Backward(batch, 2.0);
+        Dictionary<string, Tensor> ga = Gradients(model);
+        StepLosses b = explicitMask.Backward(batch, 2.0);
+        Dictionary<string, Tensor> gb = Gradients(model);
+
+        Assert.NotNull(a.Ntp);
+        Assert.Equal(a.Loss, b.Loss, 1e-9);
+        Assert.Equal(a.Ntp!.Value, b.Ntp!.Value, 1e-9);
+        Assert.Equal(ga.Keys.Order(), gb.Keys.Order());
+        foreach ((string name, Tensor g) in ga) AssertClose(g, gb[name], name);
+    }
+
+    [Fact]
+    public void GradCache_ChunkedBatch_SameGradientsAsDirectStep()
+    {
+        using var scope = NewDisposeScope();
+        List<TrainingExample> batch = Batch();
+        StepLosses direct = Computer(GicForm.Kv, chunk: null).Backward(batch, 2.0);
+        Dictionary<string, Tensor> gd = Gradients(_model);
+        StepLosses cached = Computer(GicForm.Kv, chunk: 2).Backward(batch, 2.0);
+        Dictionary<string, Tensor> gc = Gradients(_model);
+
+        Assert.Equal(direct.Loss, cached.Loss, 1e-9);
+        Assert.Equal(direct.InfoNce, cached.InfoNce, 1e-9);
+        Assert.Equal(direct.Ntp!.Value, cached.Ntp!.Value, 1e-9);
+        Assert.True(gd.Count >= Small.Layers * 9 + 4, $"only {gd.Count} parameters had gradients");
+        foreach ((string name, Tensor g) in gd) AssertClose(g, gc[name], name);
+    }
+
+    [Fact]
+    public void EffectiveLambda_ScaledByFractionWithTarget_ZeroWhenOff()
+    {
+        List<TrainingExample> batch = Batch(); // 3 of 5 have a target
+        Assert.Equal(5.0 * 3 / 5, StepComputer.EffectiveLambda(5.0, batch), 12);
+        Assert.Equal(0.0, StepComputer.EffectiveLambda(0.0, batch));
+        using var scope = NewDisposeScope();
+        StepLosses off = Computer(GicForm.Kv, null).Backward(batch, 0.0);
+        Assert.Null(off.Ntp);
+        Assert.Equal(off.InfoNce, off.Loss, 12);
+    }
+
+    [Fact]
+    public void BatchPlan_SameSeed_SameBatchesOneTaskEach()
+    {
+        var examples = new List<TrainingExample>();
+        for (int i = 0; i < 23; i++) examples.Add(Pair(i, i % 3 == 0 ? "a" : "b", target: false));
+        var plan = new BatchPlan(examples, 4, seed: 9);
+        var again = new BatchPlan(examples, 4, seed: 9);
+        for (int step = 0; step < 3 * plan.BatchesPerEpoch; step++)
+        {
+            int[] batch = plan.Batch(step);
+            Assert.Equal(batch, again.Batch(step));
+            Assert.InRange(batch.Length, 2, 4);
+            Assert.Single(batch.Select(i => examples[i].Task).Distinct());
+        }
+        Assert.NotEqual(plan.Batch(0), new BatchPlan(examples, 4, seed: 10).Batch(0));
+    }
+
+    [Fact]
+    public void Schedule_WarmupThenLinearDecay()
+    {
+        Assert.Equal(0.1, BtokTrainer.Schedule(0, 100, 10, 1.0), 12);
+        Assert.Equal(1.0, BtokTrainer.Schedule(9, 100, 10, 1.0), 12);
+        Assert.Equal(1.0, BtokTrainer.Schedule(10, 100, 10, 1.0), 12);
+        Assert.Equal(0.5, BtokTrainer.Schedule(55, 100, 10, 1.0), 12);
+        Assert.True(BtokTrainer.Schedule(99, 100, 10, 1.0) > 0);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Train_StopResume_EqualsUninterruptedRun()
+    {
+        await Task.Yield();
+        var examples = new List<TrainingExample>();
+        for (int i = 0; i < 12; i++) examples.Add(Pair(i, i < 6 ? "a" : "b", target: i % 2 == 0));
+        TrainingOptions Options(string name, bool resume = false) => new()
+        {
+            Manifest = "unused.jsonl",
+            OutputDirectory = Path.Combine(_temp, name),
+            Steps = 6,
+            BatchSize = 4,
+            NtpFraction = 0.5,
+            LearningRate = 3e-3,
+            WarmupSteps = 2,
+            Seed = 4,
+            Device = EncoderDevice.Cpu,
+            Threads = 2,
+            Resume = resume,
+        };
+        BtokConfig shape = Small with { ModelId = "resume-test" };
+
+        TrainingResult straight = BtokTrainer.Train(Options("straight"), shape, examples, "data", null, NullLogger.Instance, CancellationToken.None);
+
+        using var cts = new CancellationTokenSource();
+        var stopAtThree = new SyncProgress(r =>
+        {
+            if (r.Step == 3) cts.Cancel();
+        });
+        Assert.Throws<OperationCanceledException>(() =>
+            BtokTrainer.Train(Options("resumed"), shape, examples, "data", stopAtThree, NullLogger.Instance, cts.Token));
+        Assert.Throws<ArgumentException>(() => TrainerCheckpoint.CheckOutput(Options("resumed")));
+        Assert.Throws<ModelLoadException>(() =>
+            BtokTrainer.Train(Options("resumed", resume: true) with { Temperature = 0.5 }, shape, examples, "data", null, NullLogger.Instance, CancellationToken.None));
+        TrainingResult resumed = BtokTrainer.Train(Options("resumed", resume: true), shape, examples, "data", null, NullLogger.Instance, CancellationToken.None);
+
+        Assert.Equal(6, straight.Steps);
+        Assert.Equal(6, resumed.Steps);
+        Assert.Equal(straight.FinalLoss, resumed.FinalLoss, 1e-6);
+        using BtokEncoder a = BtokEncoder.Load(Path.Combine(_temp, "straight"));
+        using BtokEncoder b = BtokEncoder.Load(Path.Combine(_temp, "resumed"));
+        Dictionary<string, Tensor> wb = b.Network.state_dict();
+        int changed = 0;
+        foreach ((string name, Tensor wa) in a.Network.state_dict())
+        {
+            double diff = (wa - wb[name]).abs().max().item<float>();
+            Assert.True(diff <= 1e-6, $"{name}: resumed weights differ by {diff}");
+        }
+        using BtokEncoder init = BtokEncoder.CreateRandom(shape, 4);
+        foreach ((string name, Tensor wa) in a.Network.state_dict())
+            changed += (wa - init.Network.state_dict()[name]).abs().max().item<float>() > 0 ? 1 : 0;
+        Assert.True(changed > 10, "training did not change the weights");
+        Assert.True(File.Exists(Path.Combine(_temp, "resumed", "log.jsonl")));
+    }
+
+    private sealed class SyncProgress(Action<TrainingStepRecord> report) : IProgress<TrainingStepRecord>
+    {
+        public void Report(TrainingStepRecord value) => report(value);
+    }
+
+    private StepComputer Computer(GicForm form, int? chunk) =>
+        new(_model, 0.05, form, TargetAttention.Condensation, chunk, ScalarType.Float64, CPU);
+
+    /// <summary>Five pairs of mixed kinds and lengths: 3 with targets (2 from the query, 1 from the positive), 2 hard negatives.</summary>
+    private static List<TrainingExample> Batch() =>
+    [
+        new(1, "t", Video(10, 2, [3, 4]), Text(11, 5), [Text(12, 4)], Ids(13, 6), TargetSide.Query),
+        new(2, "t", Text(20, 9), Text(21, 3), [], null, TargetSide.Query),
+        new(3, "t", Video(30, 1, []), Text(31, 7), [], Ids(33, 4), TargetSide.Query),
+        new(4, "t", Text(40, 2), Video(41, 2, [8]), [Video(42, 1, [])], Ids(43, 9), TargetSide.Positive),
+        new(5, "t", Video(50, 2, []), Text(51, 6), [], null, TargetSide.Query),
+    ];
+
+    private static TrainingExample Pair(int i, string task, bool target) =>
+        new(i + 1, task, Text(100 + i, 3 + (i % 4)), Text(200 + i, 2 + (i % 3)), [], target ? Ids(300 + i, 5) : null, TargetSide.Query);
+
+    private static SideInput Video(int seed, int frames, int[] text)
+    {
+        var random = new Random(seed);
+        var pixels = new float[frames * 3 * Small.ImageSize * Small.ImageSize];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)(random.NextDouble() * 2 - 1);
+        return new SideInput { Pixels = pixels, Frames = frames, TextIds = text };
+    }
+
+    private static SideInput Text(int seed, int length) => new() { TextIds = Ids(seed, length) };
+
+    private static int[] Ids(int seed, int length)
+    {
+        var random = new Random(seed);
+        var ids = new int[length];
+        for (int i = 0; i < length; i++) ids[i] = random.Next(Small.VocabSize);
+        return ids;
+    }
+
+    private static Dictionary<string, Tensor> Gradients(BtokModel model)
+    {
+        var grads = new Dictionary<string, Tensor>();
+        foreach ((string name, TorchSharp.Modules.Parameter p) in model.named_parameters())
+        {
+            if (p.grad is { } g) grads[name] = g.clone();
+        }
+        model.zero_grad();
+        return grads;
+    }
+
+    private static void AssertClose(Tensor expected, Tensor actual, string what)
+    {
+        double scale = Math.Max(expected.abs().max().item<double>(), 1e-12);
+        double diff = (expected - actual).abs().max().item<double>();
+        Assert.True(diff / scale <= 1e-5, $"{what}: relative difference {diff / scale:g3}");
+    }
+}
