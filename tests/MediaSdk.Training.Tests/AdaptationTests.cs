@@ -75,7 +75,7 @@ public sealed class AdaptationTests : IDisposable
     }
 
     [Fact]
-    public void AttachLora_SameSeed_SameAdapters_OtherSeedDiffers()
+    public void AttachLora_SameSeed_SameAdaptersAndOtherSeedDiffers()
     {
         using BtokEncoder first = BtokEncoder.CreateRandom(Small, 7, Cpu);
         using BtokEncoder second = BtokEncoder.CreateRandom(Small, 7, Cpu);
@@ -179,7 +179,7 @@ public sealed class AdaptationTests : IDisposable
     }
 
     [Fact]
-    public void AttachLora_Twice_Throws_BadOptionsThrow()
+    public void AttachLora_TwiceOrBadOptions_Throws()
     {
         using BtokEncoder encoder = BtokEncoder.CreateRandom(Small, 7, Cpu);
         Assert.Throws<ArgumentException>(() => Adaptation.AttachLora(encoder.Network, new LoraOptions(0, 32), 1));
