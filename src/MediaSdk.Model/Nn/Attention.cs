@@ -14,6 +14,8 @@ internal sealed class Attention : nn.Module
     private readonly Linear v_proj;
     private readonly Linear o_proj;
 #pragma warning restore IDE1006
+    // LoRA adapters (domain adaptation), null unless attached; registered as q_proj_lora etc. by AttachLora.
+    private LoraAdapter? _qLora, _kLora, _vLora, _oLora;
 
     public Attention(int dModel, int heads) : base(nameof(Attention))
     {
@@ -34,14 +36,14 @@ internal sealed class Attention : nn.Module
     {
         long b = x.shape[0], t = x.shape[1];
         // RoPE runs on the [B, T, H, hd] projections; attention takes the transposed views as they are (no copies).
-        Tensor q = Rope.Apply(q_proj.forward(x).view(b, t, _heads, _headDim), cos, sin).transpose(1, 2);
-        Tensor k = Rope.Apply(k_proj.forward(x).view(b, t, _heads, _headDim), cos, sin).transpose(1, 2);
-        Tensor v = v_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
+        Tensor q = Rope.Apply(LoraAdapter.Project(q_proj, _qLora, x).view(b, t, _heads, _headDim), cos, sin).transpose(1, 2);
+        Tensor k = Rope.Apply(LoraAdapter.Project(k_proj, _kLora, x).view(b, t, _heads, _headDim), cos, sin).transpose(1, 2);
+        Tensor v = LoraAdapter.Project(v_proj, _vLora, x).view(b, t, _heads, _headDim).transpose(1, 2);
         // TorchSharp spells the causal flag "is_casual" and it cannot be combined with a mask (PLATFORM.md).
         Tensor o = mask is null
             ? nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true)
             : nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask);
-        return o_proj.forward(o.transpose(1, 2).reshape(b, t, -1));
+        return LoraAdapter.Project(o_proj, _oLora, o.transpose(1, 2).reshape(b, t, -1));
     }
 
     /// <summary>
@@ -58,9 +60,9 @@ internal sealed class Attention : nn.Module
     public (Tensor Output, Tensor Keys, Tensor Values) ForwardKv(Tensor x, Tensor cos, Tensor sin, Tensor? mask, (Tensor Keys, Tensor Values)? past)
     {
         long b = x.shape[0], t = x.shape[1];
-        Tensor q = Rope.Apply(q_proj.forward(x).view(b, t, _heads, _headDim), cos, sin).transpose(1, 2);
-        Tensor k = Rope.Apply(k_proj.forward(x).view(b, t, _heads, _headDim), cos, sin).transpose(1, 2);
-        Tensor v = v_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
+        Tensor q = Rope.Apply(LoraAdapter.Project(q_proj, _qLora, x).view(b, t, _heads, _headDim), cos, sin).transpose(1, 2);
+        Tensor k = Rope.Apply(LoraAdapter.Project(k_proj, _kLora, x).view(b, t, _heads, _headDim), cos, sin).transpose(1, 2);
+        Tensor v = LoraAdapter.Project(v_proj, _vLora, x).view(b, t, _heads, _headDim).transpose(1, 2);
         Tensor keys = k, values = v;
         if (past is { } cached)
         {
@@ -71,6 +73,26 @@ internal sealed class Attention : nn.Module
         Tensor o = mask is null
             ? nn.functional.scaled_dot_product_attention(q, keys, values, is_casual: true)
             : nn.functional.scaled_dot_product_attention(q, keys, values, attn_mask: mask);
-        return (o_proj.forward(o.transpose(1, 2).reshape(b, t, -1)), k, v);
+        return (LoraAdapter.Project(o_proj, _oLora, o.transpose(1, 2).reshape(b, t, -1)), k, v);
+    }
+
+    /// <summary>Attaches LoRA adapters to q/k/v/o (drawn from <paramref name="generator"/> in that order) and freezes those projections.</summary>
+    /// <exception cref="InvalidOperationException">Adapters are already attached.</exception>
+    internal void AttachLora(LoraSpec spec, Generator generator)
+    {
+        _qLora = LoraAdapter.Attach(this, nameof(q_proj), q_proj, _qLora, spec, generator);
+        _kLora = LoraAdapter.Attach(this, nameof(k_proj), k_proj, _kLora, spec, generator);
+        _vLora = LoraAdapter.Attach(this, nameof(v_proj), v_proj, _vLora, spec, generator);
+        _oLora = LoraAdapter.Attach(this, nameof(o_proj), o_proj, _oLora, spec, generator);
+    }
+
+    /// <summary>Folds the adapters into q/k/v/o and removes them; a no-op without adapters.</summary>
+    internal void MergeLora()
+    {
+        LoraAdapter.Merge(this, nameof(q_proj), q_proj, _qLora);
+        LoraAdapter.Merge(this, nameof(k_proj), k_proj, _kLora);
+        LoraAdapter.Merge(this, nameof(v_proj), v_proj, _vLora);
+        LoraAdapter.Merge(this, nameof(o_proj), o_proj, _oLora);
+        _qLora = _kLora = _vLora = _oLora = null;
     }
 }

@@ -11,6 +11,8 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
     private readonly Linear up_proj;
     private readonly Linear down_proj;
 #pragma warning restore IDE1006
+    // LoRA adapter on the down projection (domain adaptation), null unless attached (registered as down_proj_lora).
+    private LoraAdapter? _downLora;
 
     public Mlp(int dModel, int ffnDim) : base(nameof(Mlp))
     {
@@ -21,5 +23,17 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor input) =>
-        down_proj.forward(nn.functional.silu(gate_proj.forward(input)) * up_proj.forward(input));
+        LoraAdapter.Project(down_proj, _downLora, nn.functional.silu(gate_proj.forward(input)) * up_proj.forward(input));
+
+    /// <summary>Attaches a LoRA adapter to down_proj and freezes it.</summary>
+    /// <exception cref="InvalidOperationException">An adapter is already attached.</exception>
+    internal void AttachLora(LoraSpec spec, Generator generator) =>
+        _downLora = LoraAdapter.Attach(this, nameof(down_proj), down_proj, _downLora, spec, generator);
+
+    /// <summary>Folds the adapter into down_proj and removes it; a no-op without one.</summary>
+    internal void MergeLora()
+    {
+        LoraAdapter.Merge(this, nameof(down_proj), down_proj, _downLora);
+        _downLora = null;
+    }
 }
