@@ -60,6 +60,7 @@ public static class BtokTrainer
     {
         Validate(options);
         var clock = Stopwatch.StartNew();
+        Directory.CreateDirectory(options.OutputDirectory);
         Device device = BtokEncoder.ResolveDevice(options.Device);
         set_num_threads(options.Threads ?? new EncoderOptions().EffectiveThreads);
         var plan = new BatchPlan(examples, options.BatchSize, options.Seed);

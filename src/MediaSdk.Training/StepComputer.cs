@@ -60,11 +60,11 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
         if (tokens > 0)
         {
             Tensor ntpMean = Sum(ntpQ, ntpP) / tokens;
-            ntp = ntpMean.item<double>();
+            ntp = ntpMean.ToDouble();
             loss = nce + ntpMean * lambdaEffective;
         }
         loss.backward();
-        return new StepLosses(loss.item<double>(), nce.item<double>(), ntp, tokens > 0 ? lambdaEffective : 0, accuracy);
+        return new StepLosses(loss.ToDouble(), nce.ToDouble(), ntp, tokens > 0 ? lambdaEffective : 0, accuracy);
     }
 
     /// <summary>
@@ -103,7 +103,7 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
             (Embed(negatives, s, c) * gn!.narrow(0, s, c)).sum().backward();
         }
 
-        double ncev = nce.item<double>();
+        double ncev = nce.ToDouble();
         double? ntp = tokens > 0 ? ntpSum / tokens : null;
         return new StepLosses(ncev + (ntp ?? 0) * lambdaEffective, ncev, ntp, tokens > 0 ? lambdaEffective : 0, accuracy);
     }
@@ -117,7 +117,7 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
         double sum = 0;
         if (ntpSum is not null)
         {
-            sum = ntpSum.item<double>();
+            sum = ntpSum.ToDouble();
             surrogate = surrogate + ntpSum * (lambdaEffective / tokens);
         }
         surrogate.backward();
@@ -205,7 +205,7 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
         Tensor labels = arange(queries.shape[0], dtype: ScalarType.Int64, device: queries.device);
         Tensor loss = nn.functional.cross_entropy(logits, labels);
         double accuracy;
-        using (no_grad()) accuracy = logits.argmax(1).eq(labels).to_type(ScalarType.Float64).mean().item<double>();
+        using (no_grad()) accuracy = logits.argmax(1).eq(labels).to_type(ScalarType.Float64).mean().ToDouble();
         return (loss, accuracy);
     }
 
