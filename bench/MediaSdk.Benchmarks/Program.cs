@@ -2,19 +2,20 @@ using MediaSdk.Benchmarks;
 using MediaSdk.Benchmarks.Bdn;
 
 // MediaSdk benchmark driver. Usage:
-//   dotnet MediaSdk.Benchmarks.dll [--out docs/benchmarks.md] [--only a,b,c,d,e] [--quick] [--cli PATH]
+//   dotnet MediaSdk.Benchmarks.dll [--out docs/benchmarks.md] [--only a,b,c,d,e,f] [--quick] [--cli PATH]
 //   dotnet MediaSdk.Benchmarks.dll --bdn [BenchmarkDotNet switcher arguments]
-// Default set: a,b,c,d. e (BenchmarkDotNet short job) runs only when named.
-const string Usage = "usage: MediaSdk.Benchmarks [--out FILE.md] [--only a,b,c,d,e] [--quick] [--cli PATH] | --bdn [BenchmarkDotNet args]";
+// Default set: a,b,c,d,f. e (BenchmarkDotNet short job) runs only when named.
+const string Usage = "usage: MediaSdk.Benchmarks [--out FILE.md] [--only a,b,c,d,e,f] [--quick] [--cli PATH] | --bdn [BenchmarkDotNet args]";
 
 string repo = BenchContext.FindRepoRoot();
+if (TrainingStepBench.TryRunWorker(args)) return 0;
 int bdn = Array.IndexOf(args, "--bdn");
 if (bdn >= 0)
     return BdnRunner.RunSwitcher(args[(bdn + 1)..], Path.Combine(repo, "artifacts", "bench", "bdn"));
 
 string? output = null, cliOverride = null;
 bool quick = false;
-var only = new List<string> { "a", "b", "c", "d" };
+var only = new List<string> { "a", "b", "c", "d", "f" };
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -39,10 +40,10 @@ for (int i = 0; i < args.Length; i++)
             return 2;
     }
 }
-string[] unknown = [.. only.Where(x => x is not ("a" or "b" or "c" or "d" or "e"))];
+string[] unknown = [.. only.Where(x => x is not ("a" or "b" or "c" or "d" or "e" or "f"))];
 if (unknown.Length > 0)
 {
-    Console.Error.WriteLine($"MediaSdk.Benchmarks: unknown benchmark(s) '{string.Join(",", unknown)}' in --only; use a,b,c,d,e.");
+    Console.Error.WriteLine($"MediaSdk.Benchmarks: unknown benchmark(s) '{string.Join(",", unknown)}' in --only; use a,b,c,d,e,f.");
     return 2;
 }
 
@@ -94,6 +95,7 @@ foreach (string id in only.Distinct().Order(StringComparer.Ordinal))
             "b" => EncoderLatencyBench.Run(ctx),
             "c" => await RealTimeFactorBench.RunAsync(ctx, CancellationToken.None),
             "d" => await LiveLatencyBench.RunAsync(ctx, CancellationToken.None),
+            "f" => await TrainingStepBench.RunAsync(ctx, CancellationToken.None),
             _ => BdnRunner.RunSection(ctx),
         };
         s.LoadAtStart = load;

@@ -195,7 +195,8 @@ public static class BtokTrainer
         return config;
     }
 
-    private static void Validate(TrainingOptions o)
+    /// <summary>Checks every option; the message names the flag and the fix.</summary>
+    internal static void Validate(TrainingOptions o)
     {
         static void Check(bool ok, string message)
         {
@@ -217,7 +218,14 @@ public static class BtokTrainer
         Check(o.LoraAlpha is null or > 0, $"--lora-alpha is {o.LoraAlpha}; use a positive value.");
         Check(o.FramesPerWindow is null or >= 1, $"--frames is {o.FramesPerWindow}; use at least 1.");
         Check(o.SaveEvery >= 0 && o.EvalEvery >= 0, "--save-every and --eval-every must be 0 or more.");
-        Adaptation.ParseFreeze(o.Freeze);
+        try
+        {
+            Adaptation.ParseFreeze(o.Freeze);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"--freeze '{o.Freeze}': {ex.Message}", ex);
+        }
     }
 
     private static BtokModel BuildModel(TrainingOptions options, BtokConfig shape)

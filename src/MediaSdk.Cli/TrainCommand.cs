@@ -1,0 +1,154 @@
+using System.CommandLine;
+using MediaSdk.Model;
+using MediaSdk.Training;
+using Microsoft.Extensions.Logging;
+
+namespace MediaSdk.Cli;
+
+/// <summary><c>mediasdk train --data MANIFEST --out DIR</c>: trains or adapts a BTok encoder (docs/training.md).</summary>
+internal static class TrainCommand
+{
+    private static readonly Option<string> s_data = new("--data") { Description = "The JSONL training manifest (docs/training.md).", Required = true };
+    private static readonly Option<string> s_out = new("--out") { Description = "Output folder: the trained model (use it with --model), log.jsonl, curves.png and resumable state.", Required = true };
+    private static readonly Option<string?> s_init = new("--init") { Description = "Start from this model folder (domain adaptation). Default: train from a seeded init." };
+    private static readonly Option<string> s_arch = new("--arch") { Description = "Shape of a model trained from scratch: default, tiny, or a model folder whose config.json gives it.", DefaultValueFactory = _ => "default" };
+    private static readonly Option<int> s_steps = new("--steps") { Description = "Optimiser steps.", DefaultValueFactory = _ => 1000 };
+    private static readonly Option<int?> s_btoks = new("--btoks") { Description = "Bottleneck tokens K (0 = last-token pooling). Default: the model's (4)." };
+    private static readonly Option<string> s_gic = new("--gic") { Description = "Generative Information Condensation; off is --lambda 0.", DefaultValueFactory = _ => "on" };
+    private static readonly Option<string> s_mask = new("--mask") { Description = "What target tokens see: the Condensation Mask, or everything (ablation).", DefaultValueFactory = _ => "condensation" };
+    private static readonly Option<string> s_form = new("--gic-form") { Description = "How the generative pass is computed (same gradients): kv (fast) or mask (explicit).", DefaultValueFactory = _ => "kv" };
+    private static readonly Option<double> s_lambda = new("--lambda") { Description = "Weight of the generative loss.", DefaultValueFactory = _ => 5.0 };
+    private static readonly Option<double> s_ntpFraction = new("--ntp-fraction") { Description = "Fraction of steps (from the start) with the generative loss on.", DefaultValueFactory = _ => 0.4 };
+    private static readonly Option<double> s_tau = new("--tau") { Description = "InfoNCE temperature.", DefaultValueFactory = _ => 0.02 };
+    private static readonly Option<int> s_batch = new("--batch") { Description = "Pairs per contrastive batch.", DefaultValueFactory = _ => 32 };
+    private static readonly Option<int?> s_chunk = new("--grad-cache-chunk") { Description = "GradCache: pairs per gradient pass, for batches larger than memory allows." };
+    private static readonly Option<double?> s_lr = new("--lr") { Description = "Peak learning rate (default 5e-5 with --init, 1e-3 from scratch)." };
+    private static readonly Option<int?> s_warmup = new("--warmup") { Description = "Warm-up steps (default min(100, steps/10))." };
+    private static readonly Option<double> s_weightDecay = new("--weight-decay") { Description = "AdamW weight decay.", DefaultValueFactory = _ => 0.01 };
+    private static readonly Option<double> s_clip = new("--clip") { Description = "Gradient-norm clip (0 = off).", DefaultValueFactory = _ => 1.0 };
+    private static readonly Option<int> s_lora = new("--lora") { Description = "LoRA rank on attention q/k/v/o and MLP down (0 = train the weights).", DefaultValueFactory = _ => 0 };
+    private static readonly Option<double?> s_loraAlpha = new("--lora-alpha") { Description = "LoRA alpha (default 2 x rank)." };
+    private static readonly Option<string> s_freeze = new("--freeze") { Description = "Parts to freeze: vision, text, backbone, all-but-btoks (comma-separated) or none.", DefaultValueFactory = _ => "none" };
+    private static readonly Option<int> s_seed = new("--seed") { Description = "Seed for the initial weights, adapters and data order.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<bool> s_bf16 = new("--bf16") { Description = "Forward and backward in bfloat16 (float32 master weights)." };
+    private static readonly Option<int?> s_frames = new("--frames") { Description = "Frames per video (default: the model's 8)." };
+    private static readonly Option<string?> s_cache = new("--cache") { Description = "Decoded-window cache folder (default OUT/cache)." };
+    private static readonly Option<int> s_saveEvery = new("--save-every") { Description = "Save a resumable checkpoint every N steps (0 = at the end only).", DefaultValueFactory = _ => 0 };
+    private static readonly Option<int> s_evalEvery = new("--eval-every") { Description = "Measure training-pair Hit@1 every N steps (0 = before and after only).", DefaultValueFactory = _ => 0 };
+    private static readonly Option<bool> s_resume = new("--resume") { Description = "Continue the run saved in --out exactly where it stopped." };
+    private static readonly Option<string> s_device = new("--device") { Description = "Where training runs.", DefaultValueFactory = _ => "auto" };
+    private static readonly Option<int?> s_threads = new("--threads") { Description = "CPU threads for libtorch (default: up to 4)." };
+    private static readonly Option<bool> s_verbose = new("--verbose") { Description = "Log details and print stack traces on errors." };
+
+    public static Command Create()
+    {
+        s_gic.AcceptOnlyFromAmong("on", "off");
+        s_mask.AcceptOnlyFromAmong("condensation", "full");
+        s_form.AcceptOnlyFromAmong("kv", "mask");
+        s_device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        var command = new Command("train", "Train or adapt a BTok encoder with GIC + contrastive loss from a JSONL manifest.")
+        {
+            s_data, s_out, s_init, s_arch, s_steps, s_btoks, s_gic, s_mask, s_form, s_lambda, s_ntpFraction, s_tau, s_batch, s_chunk,
+            s_lr, s_warmup, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
+            s_evalEvery, s_resume, s_device, s_threads, s_verbose,
+        };
+        command.SetAction((parsed, ct) => RunAsync(parsed, ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult p, CancellationToken ct)
+    {
+        TrainingOptions options;
+        BtokConfig shape;
+        try
+        {
+            options = ParseOptions(p);
+            BtokTrainer.Validate(options);
+            shape = BtokTrainer.StartConfig(options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message.ReplaceLineEndings(" ").Split(" (Parameter")[0]);
+        }
+        bool verbose = p.GetValue(s_verbose);
+        using ILoggerFactory logging = LoggerFactory.Create(b => b
+            .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
+            .AddSimpleConsole(o => { o.SingleLine = true; o.IncludeScopes = false; })
+            .AddFilter("MediaSdk", verbose ? LogLevel.Debug : LogLevel.Warning)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+
+        using var progress = new TrainProgress(options.Steps, interactive: !Console.IsOutputRedirected);
+        string gic = options.Lambda > 0 ? $"lambda {options.Lambda:g3}, {options.Mask.ToString().ToLowerInvariant()} mask" : "off";
+        progress.Message($"training {options.Manifest} -> {options.OutputDirectory}: {options.Steps} steps, batch {options.BatchSize}, K {shape.BottleneckTokens}, GIC {gic}");
+        TrainingResult result;
+        try
+        {
+            result = await BtokTrainer.RunAsync(options, new Reporter(progress), logging, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            progress.Message("stopped; a checkpoint was saved: run the same command with --resume to continue");
+            throw;
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message.ReplaceLineEndings(" ").Split(" (Parameter")[0]);
+        }
+        progress.Message($"done: {result.Steps} steps in {result.Elapsed:hh\\:mm\\:ss}, loss {result.FirstLoss:F3} -> {result.FinalLoss:F3}, " +
+            $"training-pair Hit@1 {result.InitialHit1:F2} -> {result.FinalHit1:F2} (chance {result.Chance:F2}); model in {result.ModelDirectory}");
+        return ExitCodes.Success;
+    }
+
+    private static TrainingOptions ParseOptions(ParseResult p)
+    {
+        double lambda = p.GetValue(s_gic) == "off" ? 0 : p.GetValue(s_lambda);
+        return new TrainingOptions
+        {
+            Manifest = p.GetValue(s_data)!,
+            OutputDirectory = p.GetValue(s_out)!,
+            InitModel = p.GetValue(s_init),
+            Architecture = p.GetValue(s_init) is null ? Architecture(p.GetValue(s_arch)!) : null,
+            Steps = p.GetValue(s_steps),
+            BottleneckTokens = p.GetValue(s_btoks),
+            Lambda = lambda,
+            Mask = p.GetValue(s_mask) == "full" ? TargetAttention.Full : TargetAttention.Condensation,
+            Form = p.GetValue(s_form) == "mask" ? GicForm.Mask : GicForm.Kv,
+            NtpFraction = p.GetValue(s_ntpFraction),
+            Temperature = p.GetValue(s_tau),
+            BatchSize = p.GetValue(s_batch),
+            GradCacheChunk = p.GetValue(s_chunk),
+            LearningRate = p.GetValue(s_lr),
+            WarmupSteps = p.GetValue(s_warmup),
+            WeightDecay = p.GetValue(s_weightDecay),
+            ClipNorm = p.GetValue(s_clip),
+            LoraRank = p.GetValue(s_lora),
+            LoraAlpha = p.GetValue(s_loraAlpha),
+            Freeze = p.GetValue(s_freeze)!,
+            Seed = p.GetValue(s_seed),
+            BFloat16 = p.GetValue(s_bf16),
+            FramesPerWindow = p.GetValue(s_frames),
+            CacheDirectory = p.GetValue(s_cache),
+            SaveEvery = p.GetValue(s_saveEvery),
+            EvalEvery = p.GetValue(s_evalEvery),
+            Resume = p.GetValue(s_resume),
+            Device = p.GetValue(s_device) switch { "cpu" => EncoderDevice.Cpu, "cuda" => EncoderDevice.Cuda, _ => EncoderDevice.Auto },
+            Threads = p.GetValue(s_threads),
+        };
+    }
+
+    /// <summary>The from-scratch shape: a preset name or a model folder's config.json.</summary>
+    private static BtokConfig Architecture(string value) => value switch
+    {
+        "default" => BtokConfig.Default,
+        // Small enough to train in about a minute on 2 cores (the CI smoke run).
+        "tiny" => BtokConfig.Default with { DModel = 128, Layers = 2, Heads = 4, FfnDim = 384 },
+        _ when Directory.Exists(value) => BtokEncoder.ReadConfig(value),
+        _ => throw new UsageException($"--arch '{value}' is neither a preset (default, tiny) nor a model folder; pass one of those."),
+    };
+
+    /// <summary>Forwards the trainer's records to the display on the training thread (no sync-context hop).</summary>
+    private sealed class Reporter(TrainProgress progress) : IProgress<TrainingStepRecord>
+    {
+        public void Report(TrainingStepRecord value) => progress.Report(value);
+    }
+}
