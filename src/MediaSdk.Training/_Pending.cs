@@ -4,34 +4,6 @@ using MediaSdk.Model.Nn;
 
 namespace MediaSdk.Training
 {
-    public sealed record TrainingStepRecord
-    {
-        public required int Step { get; init; }
-        public required int TotalSteps { get; init; }
-        public required double Loss { get; init; }
-        public required double InfoNce { get; init; }
-        public double? Ntp { get; init; }
-        public required double LambdaEffective { get; init; }
-        public required double Accuracy { get; init; }
-        public required double LearningRate { get; init; }
-        public required double GradNorm { get; init; }
-        public required double StepMilliseconds { get; init; }
-        public required double ElapsedSeconds { get; init; }
-        public string? Task { get; init; }
-        public double? EvalHit1 { get; init; }
-    }
-
-    internal sealed class TrainingLog(string path) : IDisposable
-    {
-        public void Write(TrainingStepRecord r) => File.AppendAllText(path, r.ToString() + "\n");
-        public static IReadOnlyList<TrainingStepRecord> Read(string path) => [];
-        public void Dispose() { }
-    }
-
-    internal static class TrainingCurves
-    {
-        public static void WritePng(IReadOnlyList<TrainingStepRecord> records, string path) { }
-    }
 }
 
 namespace MediaSdk.Training.Data
