@@ -75,7 +75,7 @@ internal static class TrainingCurves
         canvas.Clear(SKColors.White);
         TrainingStepRecord lastRec = rs[^1];
         DrawText(canvas, string.Create(CultureInfo.InvariantCulture,
-                $"BTok training: step {lastRec.Step}/{lastRec.TotalSteps}, loss {lastRec.Loss:0.####}, acc {lastRec.Accuracy:0.###}"),
+                $"BTok training: step {lastRec.Step}/{lastRec.TotalSteps}, loss {lastRec.Loss:0.####}, acc {lastRec.Accuracy:0.000}"),
             Width / 2f, 30, 20, SKColors.Black, SKTextAlign.Center);
 
         double xMin = rs[0].Step, xMax = rs[^1].Step;
@@ -93,9 +93,10 @@ internal static class TrainingCurves
         (double yMin, double yMax) = Range([loss, nce, ntp]);
         var topAxes = new Axes(top, xMin, xMax, yMin, yMax);
         topAxes.DrawFrame(canvas, "loss", xLabel: null);
-        DrawSmoothed(canvas, topAxes, loss, LossColor);
-        DrawSmoothed(canvas, topAxes, nce, NceColor);
+        // Total last, on top: with the generative loss off it equals InfoNCE and would otherwise be hidden.
         DrawSmoothed(canvas, topAxes, ntp, NtpColor);
+        DrawSmoothed(canvas, topAxes, nce, NceColor);
+        DrawSmoothed(canvas, topAxes, loss, LossColor);
         DrawLegend(canvas, top, [("total loss", LossColor), ("InfoNCE", NceColor), (ntp.Count > 0 ? "NTP" : "NTP (off)", NtpColor)]);
 
         // Bottom panel: accuracy and evaluation Hit@1 on a fixed 0..1 axis.
@@ -108,7 +109,7 @@ internal static class TrainingCurves
         DrawLine(canvas, bottomAxes, Ema(acc), AccColor, 2f);
         DrawLine(canvas, bottomAxes, hit, EvalColor.WithAlpha(160), 1.5f);
         DrawPoints(canvas, bottomAxes, hit, EvalColor, 4.5f);
-        DrawLegend(canvas, bottom, [("in-batch top-1", AccColor), ("eval Hit@1", EvalColor)]);
+        DrawLegend(canvas, bottom, [("in-batch top-1", AccColor), ("eval Hit@1", EvalColor)], bottom: true);
     }
 
     private static List<(double X, double Y)> Series(TrainingStepRecord[] rs, Func<TrainingStepRecord, double?> y)
@@ -185,10 +186,11 @@ internal static class TrainingCurves
             canvas.DrawCircle(axes.Map(x, y), radius, paint);
     }
 
-    private static void DrawLegend(SKCanvas canvas, SKRect plot, (string Label, SKColor Color)[] entries)
+    private static void DrawLegend(SKCanvas canvas, SKRect plot, (string Label, SKColor Color)[] entries, bool bottom = false)
     {
         const float row = 20, swatch = 22;
-        float width = 160, x = plot.Right - width - 10, y = plot.Top + 10;
+        float width = 160, x = plot.Right - width - 10;
+        float y = bottom ? plot.Bottom - 18 - (row * entries.Length) : plot.Top + 10;
         using var box = new SKPaint { Color = SKColors.White.WithAlpha(220), Style = SKPaintStyle.Fill };
         using var border = new SKPaint { Color = SKColors.Gray, IsStroke = true, StrokeWidth = 1 };
         var rect = new SKRect(x, y, x + width, y + 8 + (row * entries.Length));
@@ -213,14 +215,13 @@ internal static class TrainingCurves
 
     private static SKTypeface? LoadTypeface()
     {
-        // Windows and macOS (and Linux with the fontconfig natives) have a real default font.
-        SKTypeface? fallback = SKTypeface.Default;
-        if (fallback is not null && fallback.GlyphCount > 0)
-            return fallback;
+        // A known sans file first for the same look everywhere; else the platform default (Windows, macOS, and here
+        // the NoDependencies natives scan /usr/share/fonts), which has no glyphs when the machine has no fonts.
         foreach (string file in FontFiles)
             if (File.Exists(file) && SKTypeface.FromFile(file) is SKTypeface t && t.GlyphCount > 0)
                 return t;
-        return null;
+        SKTypeface? fallback = SKTypeface.Default;
+        return fallback is not null && fallback.GlyphCount > 0 ? fallback : null;
     }
 
     /// <summary>Maps data coordinates to a plot rectangle and draws its frame, grid and tick labels.</summary>
@@ -236,14 +237,14 @@ internal static class TrainingCurves
         {
             using var grid = new SKPaint { Color = new SKColor(0xe4, 0xe4, 0xe4), StrokeWidth = 1, IsStroke = true };
             using var frame = new SKPaint { Color = SKColors.DimGray, StrokeWidth = 1.2f, IsStroke = true };
-            foreach (double t in Ticks(xMin, xMax))
+            foreach (double t in Ticks(xMin, xMax, minStep: 1))
             {
                 float px = Map(t, yMin).X;
                 canvas.DrawLine(px, Plot.Top, px, Plot.Bottom, grid);
                 canvas.DrawLine(px, Plot.Bottom, px, Plot.Bottom + 5, frame);
                 DrawText(canvas, Format(t), px, Plot.Bottom + 20, 13, SKColors.DimGray, SKTextAlign.Center);
             }
-            foreach (double t in Ticks(yMin, yMax))
+            foreach (double t in Ticks(yMin, yMax, minStep: 0))
             {
                 float py = Map(xMin, t).Y;
                 canvas.DrawLine(Plot.Left, py, Plot.Right, py, grid);
@@ -259,13 +260,13 @@ internal static class TrainingCurves
                 DrawText(canvas, xLabel, Plot.MidX, Plot.Bottom + 40, 15, SKColors.Black, SKTextAlign.Center);
         }
 
-        /// <summary>About six "nice" ticks (1, 2 or 5 times a power of ten) inside [min, max].</summary>
-        private static List<double> Ticks(double min, double max)
+        /// <summary>About six "nice" ticks (1, 2 or 5 times a power of ten, at least <paramref name="minStep"/> apart) inside [min, max].</summary>
+        private static List<double> Ticks(double min, double max, double minStep)
         {
             double raw = (max - min) / 6;
             double mag = Math.Pow(10, Math.Floor(Math.Log10(raw)));
             double norm = raw / mag;
-            double step = mag * (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10);
+            double step = Math.Max(minStep, mag * (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10)); // steps are integers
             var ticks = new List<double>();
             for (double t = Math.Ceiling(min / step) * step; t <= max + (step * 1e-9); t += step)
                 ticks.Add(Math.Abs(t) < step * 1e-9 ? 0 : t);
