@@ -5,13 +5,15 @@ using Spectre.Console;
 namespace MediaSdk.Cli;
 
 /// <summary>
-/// Training progress for <c>mediasdk train</c>. On a terminal: a live Spectre.Console bar with the step's metrics and an
-/// ETA. Redirected (CI, a log file): one plain line about every 1/20 of the run, on every evaluation step, and on the
-/// last step. <see cref="Report"/> and <see cref="Message"/> are called from the trainer's thread.
+/// Training progress for <c>mediasdk train</c>. On a terminal: a live two-line Spectre.Console display (bar, step,
+/// percent, ETA; then the step's metrics). Redirected (CI, a log file): one plain line about every 1/20 of the run, on
+/// every evaluation step, and on the last step. <see cref="Report"/> and <see cref="Message"/> are called from the
+/// trainer's thread.
 /// </summary>
 internal sealed class TrainProgress : IDisposable
 {
     private const int EtaWindow = 20;
+    private const int BarWidth = 30;
 
     private readonly int _totalSteps;
     private readonly int _every;
@@ -20,16 +22,18 @@ internal sealed class TrainProgress : IDisposable
     private int _recentCount;
     private bool _reportedAny;
 
-    // Interactive only: Spectre's Progress runs inside a callback, so it lives on a background task until Dispose.
+    // Interactive only: Spectre's live display runs inside a callback, so it lives on a background task until
+    // Dispose; Report hands it the newest markup, which it shows at most every 100 ms.
     private readonly Task? _display;
-    private readonly TaskCompletionSource<ProgressTask> _bar = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _pending;
     private bool _interactive;
     private bool _disposed;
 
     /// <summary>Starts the display for a run of <paramref name="totalSteps"/> steps.</summary>
     /// <param name="totalSteps">Optimiser steps in the whole run.</param>
-    /// <param name="interactive">True on a terminal (<c>!Console.IsOutputRedirected</c>): live bar; else plain lines.</param>
+    /// <param name="interactive">True on a terminal (<c>!Console.IsOutputRedirected</c>): live display; else plain lines.</param>
     public TrainProgress(int totalSteps, bool interactive) : this(totalSteps, interactive, Console.Out) { }
 
     /// <summary>As the public constructor, with plain lines going to <paramref name="plain"/> (tests).</summary>
@@ -51,10 +55,9 @@ internal sealed class TrainProgress : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         _recentMs[_recentCount++ % EtaWindow] = r.StepMilliseconds;
         TimeSpan eta = Eta(r);
-        if (_interactive && Bar() is ProgressTask bar)
+        if (_interactive && DisplayUp())
         {
-            bar.Description = Markup.Escape(FormatLine(r, eta));
-            bar.Value = Math.Min(r.Step, _totalSteps);
+            Volatile.Write(ref _pending, LiveMarkup(r, eta));
         }
         else if (!_reportedAny || r.Step % _every == 0 || r.Step >= _totalSteps || r.EvalHit1 is not null)
         {
@@ -64,12 +67,12 @@ internal sealed class TrainProgress : IDisposable
         _reportedAny = true;
     }
 
-    /// <summary>Prints a line (e.g. "saved checkpoint ...") above the live bar, or as a plain line.</summary>
+    /// <summary>Prints a line (e.g. "saved checkpoint ...") above the live display, or as a plain line.</summary>
     public void Message(string line)
     {
         ArgumentNullException.ThrowIfNull(line);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_interactive && Bar() is not null)
+        if (_interactive && DisplayUp())
         {
             AnsiConsole.WriteLine(line);
         }
@@ -88,11 +91,7 @@ internal sealed class TrainProgress : IDisposable
     internal static string FormatLine(TrainingStepRecord r, TimeSpan eta)
     {
         ArgumentNullException.ThrowIfNull(r);
-        var c = CultureInfo.InvariantCulture;
-        string ntp = r.Ntp is double n ? n.ToString("0.000", c) : "off";
-        string line = string.Create(c,
-            $"step {r.Step}/{r.TotalSteps} loss {r.Loss:0.000} nce {r.InfoNce:0.000} ntp {ntp} acc {r.Accuracy:0.00} lr {r.LearningRate:0.0e+00} {r.StepMilliseconds:0} ms/step eta {FormatEta(eta)}");
-        return r.EvalHit1 is double h ? string.Create(c, $"{line} hit1 {h:0.00}") : line;
+        return string.Create(CultureInfo.InvariantCulture, $"step {r.Step}/{r.TotalSteps} {Metrics(r)} eta {FormatEta(eta)}{Hit1(r)}");
     }
 
     /// <summary>Compact duration: <c>42s</c>, <c>1m02s</c>, <c>2h05m</c>.</summary>
@@ -104,7 +103,7 @@ internal sealed class TrainProgress : IDisposable
             : $"{s / 3600}h{s / 60 % 60:00}m";
     }
 
-    /// <summary>Stops the live display, leaving the last bar on screen.</summary>
+    /// <summary>Stops the live display, leaving its last state on screen.</summary>
     public void Dispose()
     {
         if (_disposed)
@@ -112,8 +111,6 @@ internal sealed class TrainProgress : IDisposable
         _disposed = true;
         if (_display is null)
             return;
-        if (_bar.Task.IsCompletedSuccessfully)
-            _bar.Task.Result.StopTask();
         _stop.TrySetResult();
         try
         {
@@ -121,8 +118,29 @@ internal sealed class TrainProgress : IDisposable
         }
         catch (AggregateException)
         {
-            // The display failed to start; Report already fell back to plain lines.
+            // The display failed; Report already fell back to plain lines.
         }
+    }
+
+    private static string Metrics(TrainingStepRecord r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string ntp = r.Ntp is double n ? n.ToString("0.000", c) : "off";
+        return string.Create(c,
+            $"loss {r.Loss:0.000} nce {r.InfoNce:0.000} ntp {ntp} acc {r.Accuracy:0.00} lr {r.LearningRate:0.0e+00} {r.StepMilliseconds:0} ms/step");
+    }
+
+    private static string Hit1(TrainingStepRecord r) =>
+        r.EvalHit1 is double h ? string.Create(CultureInfo.InvariantCulture, $" hit1 {h:0.00}") : "";
+
+    /// <summary>Two lines: bar, step, percent, ETA; then the metrics (fits 80 columns).</summary>
+    private string LiveMarkup(TrainingStepRecord r, TimeSpan eta)
+    {
+        double fraction = Math.Clamp(r.Step / (double)_totalSteps, 0, 1);
+        int filled = (int)Math.Round(fraction * BarWidth);
+        string colour = r.Step >= _totalSteps ? "green" : "yellow";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"[{colour}]{new string('━', filled)}[/][grey]{new string('━', BarWidth - filled)}[/] step {r.Step}/{r.TotalSteps} {fraction * 100:0}% eta {FormatEta(eta)}\n[grey]{Markup.Escape(Metrics(r) + Hit1(r))}[/]");
     }
 
     private TimeSpan Eta(TrainingStepRecord r)
@@ -135,18 +153,21 @@ internal sealed class TrainProgress : IDisposable
         return TimeSpan.FromMilliseconds(avgMs * Math.Max(0, _totalSteps - r.Step));
     }
 
-    /// <summary>The live bar once it is up; null (and plain lines from then on) when the display could not start.</summary>
-    private ProgressTask? Bar()
+    /// <summary>True once the live display is up; false (and plain lines from then on) when it could not start.</summary>
+    private bool DisplayUp()
     {
         try
         {
-            return _bar.Task.WaitAsync(TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+            _started.Task.Wait(TimeSpan.FromSeconds(5));
+            if (_started.Task.IsCompletedSuccessfully)
+                return true;
+            throw new TimeoutException("the live display did not start within 5 s");
         }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+        catch (Exception e) when (e is AggregateException or TimeoutException)
         {
             _interactive = false;
-            _plain.WriteLine($"progress display unavailable ({e.Message}); printing plain lines");
-            return null;
+            _plain.WriteLine($"progress display unavailable ({e.GetBaseException().Message}); printing plain lines");
+            return false;
         }
     }
 
@@ -154,21 +175,28 @@ internal sealed class TrainProgress : IDisposable
     {
         try
         {
-            await AnsiConsole.Progress()
+            await AnsiConsole.Live(new Markup(Markup.Escape($"step 0/{_totalSteps}")))
                 .AutoClear(false)
-                .HideCompleted(false)
-                .Columns(new ProgressBarColumn(), new PercentageColumn(), new TaskDescriptionColumn { Alignment = Justify.Left })
+                .Overflow(VerticalOverflow.Ellipsis)
                 .StartAsync(async ctx =>
                 {
-                    ProgressTask bar = ctx.AddTask(Markup.Escape($"step 0/{_totalSteps}"), maxValue: _totalSteps);
-                    _bar.TrySetResult(bar);
-                    await _stop.Task.ConfigureAwait(false);
-                    ctx.Refresh();
+                    _started.TrySetResult();
+                    while (true)
+                    {
+                        if (Interlocked.Exchange(ref _pending, null) is string markup)
+                        {
+                            ctx.UpdateTarget(new Markup(markup));
+                            ctx.Refresh();
+                        }
+                        if (_stop.Task.IsCompleted)
+                            break;
+                        await Task.WhenAny(_stop.Task, Task.Delay(100)).ConfigureAwait(false);
+                    }
                 }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is InvalidOperationException or IOException)
         {
-            _bar.TrySetException(new InvalidOperationException(e.Message, e));
+            _started.TrySetException(e);
         }
     }
 }
