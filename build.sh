@@ -8,8 +8,8 @@ target="${1:-build}"
 [ $# -gt 0 ] && shift
 
 # Debian packages the build and the tests need (PLATFORM.md): ffmpeg for media, Mesa lavapipe + Vulkan loader + glslc
-# for the Vulkan path and its tests.
-packages=(ffmpeg mesa-vulkan-drivers libvulkan1 vulkan-tools glslc spirv-tools)
+# for the Vulkan path and its tests, DejaVu fonts for the text in training curves (curves.png).
+packages=(ffmpeg mesa-vulkan-drivers libvulkan1 vulkan-tools glslc spirv-tools fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -180,8 +180,11 @@ public static class BtokTrainer
     internal static string Fingerprint(string manifest) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(manifest)));
 
     /// <summary>The architecture the run starts from: the init checkpoint's or the requested one, with K overridden.</summary>
-    internal static BtokConfig StartConfig(TrainingOptions options)
+    /// <exception cref="ArgumentException">The resulting architecture is invalid.</exception>
+    /// <exception cref="ModelLoadException">The init model's config cannot be read.</exception>
+    public static BtokConfig StartConfig(TrainingOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         BtokConfig config = options.InitModel is { } init ? BtokEncoder.ReadConfig(init) : options.Architecture ?? BtokConfig.Default;
         if (options.BottleneckTokens is { } k) config = config with { BottleneckTokens = k };
         try
@@ -195,9 +198,11 @@ public static class BtokTrainer
         return config;
     }
 
-    /// <summary>Checks every option; the message names the flag and the fix.</summary>
-    internal static void Validate(TrainingOptions o)
+    /// <summary>Checks every option without touching files; the message names the flag and the fix.</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public static void Validate(TrainingOptions o)
     {
+        ArgumentNullException.ThrowIfNull(o);
         static void Check(bool ok, string message)
         {
             if (!ok) throw new ArgumentException(message);
