@@ -27,6 +27,9 @@ public sealed class DataClipsFixture : IDisposable
     public Task<string> StillAsync() => Factory.GetAsync("still.png", f =>
         f.FfmpegAsync("still.png", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-frames:v", "1"));
 
+    /// <summary>The standard manifest loaded once without a cache (two tests read it).</summary>
+    internal Lazy<Task<(IReadOnlyList<TrainingExample> Examples, TrainingDataStats Stats, (int Done, int Total)[] Reports)>> Standard { get; set; } = null!;
+
     public void Dispose() => Factory.Dispose();
 }
 
@@ -57,16 +60,28 @@ public sealed class TrainingDataTests(DataClipsFixture clips) : IClassFixture<Da
             """{"query": {"image": "still.png", "text": "a still"}, "positive": {"video": "sub/b.mp4", "start": 0.6, "end": 1.8}, "task": "video-caption"}""");
     }
 
+    private Task<(IReadOnlyList<TrainingExample> Examples, TrainingDataStats Stats, (int Done, int Total)[] Reports)> StandardLoadAsync(CancellationToken ct)
+    {
+        lock (clips)
+        {
+            clips.Standard ??= new(async () =>
+            {
+                string manifest = await StandardManifestAsync();
+                var stats = new TrainingDataStats();
+                var reports = new ConcurrentQueue<(int Done, int Total)>();
+                IReadOnlyList<TrainingExample> examples = await TrainingData.LoadWithStatsAsync(manifest,
+                    new TrainingDataOptions(Size, Frames, MaxTokens, null), stats, new SyncProgress(reports), CancellationToken.None);
+                return (examples, stats, reports.ToArray());
+            });
+            return clips.Standard.Value.WaitAsync(ct);
+        }
+    }
+
     [Fact(Timeout = Timeout)]
     public async Task LoadAsync_MixedManifest_ShapesTextAndTargetsAsAtInference()
     {
         Prereq.RequireFfmpeg();
-        string manifest = await StandardManifestAsync();
-        var stats = new TrainingDataStats();
-        var reports = new ConcurrentQueue<(int Done, int Total)>();
-
-        IReadOnlyList<TrainingExample> examples = await TrainingData.LoadWithStatsAsync(manifest, new TrainingDataOptions(Size, Frames, MaxTokens, null),
-            stats, new SyncProgress(reports), TestContext.Current.CancellationToken);
+        var (examples, stats, reports) = await StandardLoadAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal(3, examples.Count);
         Assert.Equal([1, 3, 4], examples.Select(e => e.Line));
@@ -116,9 +131,7 @@ public sealed class TrainingDataTests(DataClipsFixture clips) : IClassFixture<Da
     public async Task LoadAsync_Windows_BitIdenticalToInferenceSession()
     {
         Prereq.RequireFfmpeg();
-        string manifest = await StandardManifestAsync();
-        IReadOnlyList<TrainingExample> examples = await TrainingData.LoadAsync(manifest, new TrainingDataOptions(Size, Frames, MaxTokens, null),
-            ct: TestContext.Current.CancellationToken);
+        IReadOnlyList<TrainingExample> examples = (await StandardLoadAsync(TestContext.Current.CancellationToken)).Examples;
         string a = await clips.ClipAAsync(), b = await clips.ClipBAsync(), still = await clips.StillAsync();
         double duration = (await MediaProbe.ProbeAsync(a, TestContext.Current.CancellationToken)).Duration;
 
