@@ -160,6 +160,24 @@ public sealed class TrainingDataTests(DataClipsFixture clips) : IClassFixture<Da
     }
 
     [Fact(Timeout = Timeout)]
+    public async Task LoadAsync_WholeVideoOfUnknownDuration_UsesDefaultVideoSeconds()
+    {
+        Prereq.RequireFfmpeg();
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        // A raw H.264 stream has no duration for ffprobe to report.
+        string raw = await clips.Factory.GetAsync("raw.h264", f => f.LavfiAsync("raw.h264", "testsrc2=size=160x120:rate=25:duration=3", "libx264", "-f", "h264"));
+        Assert.Equal(0, (await MediaProbe.ProbeAsync(raw, ct)).Duration);
+        string manifest = Manifest(clips.Factory, "raw.jsonl", """{"query": {"video": "raw.h264"}, "positive": {"text": "a"}}""");
+
+        IReadOnlyList<TrainingExample> examples = await TrainingData.LoadAsync(manifest,
+            new TrainingDataOptions(Size, Frames, MaxTokens, null) { DefaultVideoSeconds = 1.5 }, ct: ct);
+
+        AssertPixels(examples[0].Query, Frames);
+        float[] first = await InferenceWindowAsync(raw, StreamOptions.Default with { Window = Window(1.5, 1.5, Frames) }, 0);
+        Assert.Equal(first, examples[0].Query.Pixels);
+    }
+
+    [Fact(Timeout = Timeout)]
     public async Task LoadAsync_SecondLoad_ReadsCacheWithoutFfmpegAndRewritesCorruptFile()
     {
         Prereq.RequireFfmpeg();
