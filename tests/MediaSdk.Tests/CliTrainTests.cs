@@ -32,8 +32,8 @@ public sealed partial class CliTrainTests : IDisposable
         string manifest = await WriteClipManifestAsync(ct);
         string output = Path.Combine(_dir, "out");
 
-        var (exit, cli) = await RunAsync(ct, 240_000, "train", "--data", manifest, "--out", output, "--arch", "tiny", "--steps", "50",
-            "--batch", "16", "--frames", "4", "--lr", "2e-3", "--seed", "1", "--threads", "2");
+        var (exit, cli) = await RunAsync(240_000, ["train", "--data", manifest, "--out", output, "--arch", "tiny", "--steps", "50",
+            "--batch", "16", "--frames", "4", "--lr", "2e-3", "--seed", "1", "--threads", "2"], ct);
         using (cli)
         {
             Assert.True(exit == 0, $"exit {exit}: {cli.Stderr}");
@@ -59,8 +59,8 @@ public sealed partial class CliTrainTests : IDisposable
         }
 
         // The exported model is an ordinary checkpoint: tag loads it.
-        var (tagExit, tag) = await RunAsync(ct, 120_000, "tag", Path.Combine(_dir, "clip00.mp4"), "--model", output, "--format", "jsonl",
-            "--labels", "a white square moving right on a red background,a white square moving left on a blue background");
+        var (tagExit, tag) = await RunAsync(120_000, ["tag", Path.Combine(_dir, "clip00.mp4"), "--model", output, "--format", "jsonl",
+            "--labels", "a white square moving right on a red background,a white square moving left on a blue background"], ct);
         using (tag)
         {
             Assert.True(tagExit == 0, tag.Stderr);
@@ -68,7 +68,7 @@ public sealed partial class CliTrainTests : IDisposable
         }
 
         // Running again into the same folder is refused unless resuming.
-        var (again, cli2) = await RunAsync(ct, 60_000, "train", "--data", manifest, "--out", output, "--arch", "tiny", "--steps", "50");
+        var (again, cli2) = await RunAsync(60_000, ["train", "--data", manifest, "--out", output, "--arch", "tiny", "--steps", "50"], ct);
         using (cli2)
         {
             Assert.Equal(2, again);
@@ -85,7 +85,7 @@ public sealed partial class CliTrainTests : IDisposable
             """{"query": {"text": "a red square"}, "positive": {"text": "red"}}""",
             """{"query": {"text": "a blue square"}, "positive": {"text": "blue"}, "colour": "blue"}""",
         ], TestContext.Current.CancellationToken);
-        var (exit, cli) = await RunAsync(TestContext.Current.CancellationToken, 60_000, "train", "--data", manifest, "--out", Path.Combine(_dir, "o"), "--arch", "tiny", "--steps", "2");
+        var (exit, cli) = await RunAsync(60_000, ["train", "--data", manifest, "--out", Path.Combine(_dir, "o"), "--arch", "tiny", "--steps", "2"], TestContext.Current.CancellationToken);
         using (cli)
         {
             Assert.Equal(3, exit);
@@ -105,7 +105,7 @@ public sealed partial class CliTrainTests : IDisposable
     {
         string manifest = Path.Combine(_dir, "ok.jsonl");
         await File.WriteAllTextAsync(manifest, """{"query": {"text": "a"}, "positive": {"text": "b"}}""" + "\n", TestContext.Current.CancellationToken);
-        var (exit, cli) = await RunAsync(TestContext.Current.CancellationToken, 60_000, "train", "--data", manifest, "--out", Path.Combine(_dir, "o"), option, value);
+        var (exit, cli) = await RunAsync(60_000, ["train", "--data", manifest, "--out", Path.Combine(_dir, "o"), option, value], TestContext.Current.CancellationToken);
         using (cli)
         {
             Assert.Equal(2, exit);
@@ -148,7 +148,7 @@ public sealed partial class CliTrainTests : IDisposable
         return manifest;
     }
 
-    private static async Task<(int Exit, CliProcess Cli)> RunAsync(CancellationToken ct, int timeoutMs, params string[] args)
+    private static async Task<(int Exit, CliProcess Cli)> RunAsync(int timeoutMs, string[] args, CancellationToken ct)
     {
         var cli = CliProcess.Start(args);
         int exit = await cli.WaitForExitAsync(timeoutMs, ct);
