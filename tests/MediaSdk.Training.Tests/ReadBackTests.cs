@@ -46,7 +46,6 @@ public sealed class ReadBackTests
 
             int eot = Gpt2Text.EndOfText;
             long[][] targets = [.. Captions.Select(c => Gpt2Text.Encode(c, 32).Prepend(eot).Select(id => (long)id).ToArray())];
-            manual_seed(3);
             using var optimizer = optim.AdamW(model.parameters(), lr: 3e-3);
             var clock = Stopwatch.StartNew();
             string[] decoded = before;
