@@ -29,4 +29,12 @@ public sealed record MediaSessionOptions
 
     /// <summary>Copy each window's embedding into its <see cref="WindowEvent"/>. Default true.</summary>
     public bool IncludeEmbeddings { get; init; } = true;
+
+    /// <summary>
+    /// Decode a short text from each window's bottleneck tokens into <see cref="WindowEvent.Explanation"/> (read-back,
+    /// METHOD.md §5). Needs an encoder implementing <see cref="Contracts.IWindowExplainer"/>; the session constructor
+    /// throws otherwise. Costs a few dozen small decoder passes per window. The text only means something for a
+    /// GIC-trained model. Default false.
+    /// </summary>
+    public bool ExplainWindows { get; init; }
 }

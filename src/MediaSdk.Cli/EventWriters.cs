@@ -74,7 +74,10 @@ internal sealed class JsonlEventWriter(Stream output) : IEventWriter
     public void Dispose() => _json.Dispose();
 }
 
-/// <summary>A human-readable table, one row per window; states and warnings as annotated lines.</summary>
+/// <summary>
+/// A human-readable table, one row per window (and an indented "explain:" line under it when read-back is on); states
+/// and warnings as annotated lines.
+/// </summary>
 internal sealed class TableEventWriter(TextWriter output) : IEventWriter
 {
     private bool _header;
@@ -98,6 +101,8 @@ internal sealed class TableEventWriter(TextWriter output) : IEventWriter
                 }
                 string span = string.Create(CultureInfo.InvariantCulture, $"{w.Start,7:0.00}-{w.End,7:0.00}{(w.Partial ? "*" : " ")}");
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Trim(w.Stream.Value),-16} {span,-17} {w.LatencyMs,6:0}ms  {(tags.Length > 0 ? tags : "(no labels given)")}"));
+                // Its own line: decoded text has no fixed width; line breaks are flattened so each window stays two lines.
+                if (w.Explanation is not null) output.WriteLine($"{"",16}   explain: {OneLine(w.Explanation)}");
                 break;
             case StateEvent s:
                 output.WriteLine($"# {s.Stream}: {s.State.ToString().ToLowerInvariant()}{(s.Detail is null ? "" : " (" + s.Detail + ")")}");
@@ -114,4 +119,6 @@ internal sealed class TableEventWriter(TextWriter output) : IEventWriter
     public void Dispose() => output.Flush();
 
     private static string Trim(string s) => s.Length <= 16 ? s : s[..15] + "…";
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ");
 }

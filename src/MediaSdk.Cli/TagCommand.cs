@@ -23,7 +23,7 @@ internal static class TagCommand
     private static readonly Option<string> s_preprocess = new("--preprocess") { Description = "Where frames are prepared.", DefaultValueFactory = _ => "auto" };
     private static readonly Option<string?> s_hwaccel = new("--hwaccel") { Description = "ffmpeg -hwaccel value, passed through (e.g. vaapi)." };
     private static readonly Option<int?> s_threads = new("--threads") { Description = "CPU threads for the encoder and for ffmpeg (default: up to 4 and 2)." };
-    private static readonly Option<bool> s_explain = new("--explain") { Description = "Decode what each window's bottleneck tokens hold (needs a GIC-trained model)." };
+    private static readonly Option<bool> s_explain = new("--explain") { Description = "Decode a short text from each window's bottleneck tokens (read-back). Meaningful only for a GIC-trained model; the random-init default decodes arbitrary tokens." };
     private static readonly Option<double?> s_connectTimeout = new("--connect-timeout") { Description = "Seconds to keep trying the first connection to a live URL (default 10)." };
     private static readonly Option<string> s_format = new("--format") { Description = "Output format.", DefaultValueFactory = _ => "table" };
     private static readonly Option<bool> s_verbose = new("--verbose") { Description = "Log details and print stack traces on errors." };
@@ -44,8 +44,6 @@ internal static class TagCommand
 
     private static async Task<int> RunAsync(ParseResult p, CancellationToken ct)
     {
-        if (p.GetValue(s_explain))
-            throw new UsageException("--explain is not available yet: read-back decoding from the bottleneck tokens arrives with the training issue (#3); run without --explain.");
         if (p.GetValue(s_preprocess) == "vulkan")
             throw new DeviceUnavailableException("--preprocess vulkan is not in this build yet (the Vulkan compute path arrives with its own issue); use --preprocess cpu or auto.");
 
@@ -69,6 +67,7 @@ internal static class TagCommand
         int? threads = p.GetValue(s_threads);
         if (threads is < 1 or > 256) throw new UsageException($"--threads {threads} is out of range; use 1..256.");
         bool verbose = p.GetValue(s_verbose);
+        bool explain = p.GetValue(s_explain);
         using ILoggerFactory logging = LoggerFactory.Create(b => b
             .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
             .AddSimpleConsole(o => { o.SingleLine = true; o.IncludeScopes = false; })
@@ -79,12 +78,14 @@ internal static class TagCommand
 
         var builder = new MediaSdkBuilder()
             .WithLogging(logging)
-            .WithSessionOptions(MediaSessionOptions.Default with { EncoderThreads = threads, FfmpegThreads = threads })
+            .WithSessionOptions(MediaSessionOptions.Default with { EncoderThreads = threads, FfmpegThreads = threads, ExplainWindows = explain })
             .WithEncoderOptions(EncoderOptions.Default with { Device = ParseDevice(p.GetValue(s_device)!) });
         string? modelDir = p.GetValue(s_model);
         if (modelDir is null)
         {
             Console.Error.WriteLine("mediasdk: note: no --model given; using a seeded random-init model (untrained): embeddings are deterministic but tags carry no meaning yet.");
+            if (explain)
+                Console.Error.WriteLine("mediasdk: note: --explain with the random-init model decodes arbitrary tokens; the text means something only for a GIC-trained model (--model).");
             builder.UseRandomModel(seed: 0);
         }
         else

@@ -25,6 +25,7 @@ namespace MediaSdk;
 public sealed class MediaSession : IAsyncDisposable
 {
     private readonly IClipEncoder _encoder;
+    private readonly IWindowExplainer? _explainer;
     private readonly bool _ownsEncoder;
     private readonly IFrameSourceFactory? _factory;
     private readonly IFramePreprocessor _preprocessor;
@@ -49,6 +50,7 @@ public sealed class MediaSession : IAsyncDisposable
     /// <param name="options">Resource caps; null: <see cref="MediaSessionOptions.Default"/>.</param>
     /// <param name="loggerFactory">Logging; null: none.</param>
     /// <param name="ownsEncoder">True: the session disposes <paramref name="encoder"/> when it is disposed.</param>
+    /// <exception cref="ArgumentException"><see cref="MediaSessionOptions.ExplainWindows"/> is on but the encoder does not implement <see cref="IWindowExplainer"/>.</exception>
     public MediaSession(IClipEncoder encoder, IFrameSourceFactory? sourceFactory, IFramePreprocessor preprocessor,
         MediaSessionOptions? options = null, ILoggerFactory? loggerFactory = null, bool ownsEncoder = false)
     {
@@ -62,6 +64,13 @@ public sealed class MediaSession : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Options.MaxQueuedFrames, "options.MaxQueuedFrames");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Options.MaxQueuedWindows, "options.MaxQueuedWindows");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Options.MaxQueuedEvents, "options.MaxQueuedEvents");
+        if (Options.ExplainWindows)
+        {
+            // Checked once here, before any stream starts, rather than failing every window.
+            _explainer = encoder as IWindowExplainer ?? throw new ArgumentException(
+                $"MediaSessionOptions.ExplainWindows is on but encoder {encoder.GetType().Name} (model {encoder.Model}) cannot decode text from its windows (it does not implement IWindowExplainer); use a BTok encoder or turn ExplainWindows off.",
+                nameof(options));
+        }
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<MediaSession>();
         _events = Channel.CreateBounded<MediaEvent>(new BoundedChannelOptions(Options.MaxQueuedEvents)
         {
@@ -284,13 +293,15 @@ public sealed class MediaSession : IAsyncDisposable
         {
             long start = Stopwatch.GetTimestamp();
             Metrics.QueueWait.Record(Stopwatch.GetElapsedTime(qw.QueuedTimestamp, start).TotalMilliseconds, tag);
-            _encoder.EncodeFrames(w.Frames, _embedding);
+            string? explanation = null;
+            if (_explainer is not null) explanation = _explainer.EncodeAndExplain(w.Frames, _embedding);
+            else _encoder.EncodeFrames(w.Frames, _embedding);
             Metrics.Encode.Record(Stopwatch.GetElapsedTime(start).TotalMilliseconds, tag);
             ImmutableArray<TagScore> tags = Score(s);
             ReadOnlyMemory<float> embedding = Options.IncludeEmbeddings ? _embedding.ToArray() : ReadOnlyMemory<float>.Empty;
             double latency = Stopwatch.GetElapsedTime(w.LastFrameReceivedTimestamp).TotalMilliseconds;
             s.CountEncoded();
-            Publish(new WindowEvent(s.Id, w.Index, w.Start, w.End, w.Partial, tags, latency, _encoder.Model, embedding));
+            Publish(new WindowEvent(s.Id, w.Index, w.Start, w.End, w.Partial, tags, latency, _encoder.Model, embedding) { Explanation = explanation });
             Metrics.EndToEnd.Record(latency, tag);
         }
         catch (Exception ex) when (IsEncoderUnusable(ex))

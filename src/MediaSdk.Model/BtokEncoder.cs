@@ -17,8 +17,14 @@ namespace MediaSdk.Model;
 /// scope under inference mode and copies the result into the caller's span, so no tensors outlive a call. The thread
 /// cap (<see cref="EncoderOptions.Threads"/>) is process-wide in libtorch. Dispose releases the weights.
 /// </remarks>
-public sealed class BtokEncoder : IClipEncoder
+public sealed class BtokEncoder : IClipEncoder, IWindowExplainer
 {
+    /// <summary>Default number of tokens read-back decodes (a short caption).</summary>
+    public const int DefaultExplainTokens = 24;
+
+    /// <summary>Most tokens one read-back call may decode (each token reruns the target pass).</summary>
+    public const int MaxExplainTokens = 256;
+
     private static readonly long[] s_noPadding = [0];
     private readonly BtokModel _model;
     private readonly Device _device;
@@ -172,32 +178,81 @@ public sealed class BtokEncoder : IClipEncoder
     public void EncodeFrames(ReadOnlySpan<PooledFrame> frames, Span<float> embedding)
     {
         ThrowIfDisposed();
-        int count = frames.Length;
-        if (count == 0 || count > Config.MaxFrames)
-            throw new ArgumentException($"A window has {count} frames but the model takes 1 to {Config.MaxFrames}; set WindowOptions.FramesPerWindow within that range.", nameof(frames));
+        CheckFrames(frames);
         CheckDestination(embedding, 1);
-        int size = Config.ImageSize;
-        for (int i = 0; i < count; i++)
-        {
-            if (frames[i].Size != size)
-                throw new ArgumentException($"Frame {i} is {frames[i].Size} px but the model takes {size} px; preprocess with the encoder's Preprocess options.", nameof(frames));
-        }
 
         using DisposeScope scope = NewDisposeScope();
         using IDisposable mode = inference_mode();
-        Tensor pixels = empty(count, 3, size, size, dtype: ScalarType.Float32);
-        using (var access = pixels.data<float>())
-        {
-            long offset = 0;
-            for (int i = 0; i < count; i++)
-            {
-                Span<float> source = frames[i].Pixels;
-                access.CopyFrom(source, 0, offset);
-                offset += source.Length;
-            }
-        }
-        Tensor tokens = _model.EmbedFrames(pixels.to(_dtype, _device)).unsqueeze(0);
-        CopyOut(_model.Embed(tokens, s_noPadding, _pooling), embedding);
+        CopyOut(_model.Embed(FrameTokens(frames), s_noPadding, _pooling), embedding);
+    }
+
+    /// <summary>
+    /// Read-back (METHOD.md §5): decodes greedily, from &lt;|endoftext|&gt; to &lt;|endoftext|&gt;, the text the window's
+    /// K bottleneck tokens hold (the last frame token when K = 0). Meaningful only for a GIC-trained model.
+    /// </summary>
+    /// <param name="frames">The window's frames, as for <see cref="EncodeFrames"/>.</param>
+    /// <param name="maxTokens">Most tokens to decode, 1 to <see cref="MaxExplainTokens"/>.</param>
+    /// <returns>The decoded text, trimmed; empty when the model ends at once.</returns>
+    /// <exception cref="ArgumentException">The frames are invalid as for <see cref="EncodeFrames"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxTokens"/> is out of range.</exception>
+    public string ExplainFrames(ReadOnlySpan<PooledFrame> frames, int maxTokens = DefaultExplainTokens)
+    {
+        ThrowIfDisposed();
+        CheckFrames(frames);
+        CheckMaxTokens(maxTokens);
+
+        using DisposeScope scope = NewDisposeScope();
+        using IDisposable mode = inference_mode();
+        (_, KvCache cache) = _model.EncodeWithCache(FrameTokens(frames), s_noPadding, ReadBackSlots);
+        return ReadBack(cache, maxTokens);
+    }
+
+    /// <summary>
+    /// <see cref="EncodeFrames"/> and <see cref="ExplainFrames"/> from one forward pass: the embedding and the cached
+    /// keys/values come from the same run, so explaining costs one encoder pass plus the decoding.
+    /// </summary>
+    /// <param name="frames">The window's frames, as for <see cref="EncodeFrames"/>.</param>
+    /// <param name="embedding">Receives <see cref="Dimension"/> floats, the embedding <see cref="EncodeFrames"/> gives.</param>
+    /// <param name="maxTokens">Most tokens to decode, 1 to <see cref="MaxExplainTokens"/>.</param>
+    /// <returns>The decoded text, trimmed.</returns>
+    /// <exception cref="ArgumentException">The frames or the span are invalid as for <see cref="EncodeFrames"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxTokens"/> is out of range.</exception>
+    public string EncodeAndExplainFrames(ReadOnlySpan<PooledFrame> frames, Span<float> embedding, int maxTokens = DefaultExplainTokens)
+    {
+        ThrowIfDisposed();
+        CheckFrames(frames);
+        CheckDestination(embedding, 1);
+        CheckMaxTokens(maxTokens);
+
+        using DisposeScope scope = NewDisposeScope();
+        using IDisposable mode = inference_mode();
+        Tensor tokens = FrameTokens(frames);
+        (Tensor hidden, KvCache cache) = _model.EncodeWithCache(tokens, s_noPadding, ReadBackSlots);
+        CopyOut(BtokModel.Readout(hidden, tokens.shape[1], s_noPadding, _pooling), embedding);
+        return ReadBack(cache, maxTokens);
+    }
+
+    /// <inheritdoc />
+    string IWindowExplainer.EncodeAndExplain(ReadOnlySpan<PooledFrame> frames, Span<float> embedding) =>
+        EncodeAndExplainFrames(frames, embedding);
+
+    /// <summary>Read-back of a text's bottleneck tokens (see <see cref="ExplainFrames"/>); a GIC-trained model paraphrases it.</summary>
+    /// <param name="text">The text, truncated to <see cref="BtokConfig.MaxTextTokens"/> tokens as in <see cref="EncodeText"/>.</param>
+    /// <param name="maxTokens">Most tokens to decode, 1 to <see cref="MaxExplainTokens"/>.</param>
+    /// <returns>The decoded text, trimmed.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxTokens"/> is out of range.</exception>
+    public string ExplainText(string text, int maxTokens = DefaultExplainTokens)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ThrowIfDisposed();
+        CheckMaxTokens(maxTokens);
+        int[] ids = Gpt2Text.Encode(text, Config.MaxTextTokens);
+
+        using DisposeScope scope = NewDisposeScope();
+        using IDisposable mode = inference_mode();
+        Tensor tokens = _model.EmbedTokens(tensor(ids, dtype: ScalarType.Int64).to(_device).unsqueeze(0));
+        (_, KvCache cache) = _model.EncodeWithCache(tokens, s_noPadding, ReadBackSlots);
+        return ReadBack(cache, maxTokens);
     }
 
     /// <inheritdoc />
@@ -284,6 +339,54 @@ public sealed class BtokEncoder : IClipEncoder
             else p.normal_(0.0, 0.02, generator);
         }
         btoks?.normal_(0.0, 0.02, generator);
+    }
+
+    /// <summary>Read-back reads the K BToks, or the last input token when the model has none (K = 0).</summary>
+    private CacheSlots ReadBackSlots => Config.BottleneckTokens > 0 ? CacheSlots.Btoks : CacheSlots.LastToken;
+
+    private string ReadBack(KvCache cache, int maxTokens)
+    {
+        int end = Gpt2Text.EndOfText;
+        // Training targets are [p, t_1..t_M, e] with p = e = <|endoftext|>, so decoding starts and stops there.
+        int[] ids = _model.GreedyDecode(cache, end, end, maxTokens);
+        return Gpt2Text.Decode(ids).Trim();
+    }
+
+    private static void CheckMaxTokens(int maxTokens)
+    {
+        if (maxTokens < 1 || maxTokens > MaxExplainTokens)
+            throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, $"maxTokens is {maxTokens}; read-back decodes 1 to {MaxExplainTokens} tokens.");
+    }
+
+    private void CheckFrames(ReadOnlySpan<PooledFrame> frames)
+    {
+        int count = frames.Length;
+        if (count == 0 || count > Config.MaxFrames)
+            throw new ArgumentException($"A window has {count} frames but the model takes 1 to {Config.MaxFrames}; set WindowOptions.FramesPerWindow within that range.", nameof(frames));
+        int size = Config.ImageSize;
+        for (int i = 0; i < count; i++)
+        {
+            if (frames[i].Size != size)
+                throw new ArgumentException($"Frame {i} is {frames[i].Size} px but the model takes {size} px; preprocess with the encoder's Preprocess options.", nameof(frames));
+        }
+    }
+
+    /// <summary>The input tokens [1, T, D] of checked frames (call inside a dispose scope).</summary>
+    private Tensor FrameTokens(ReadOnlySpan<PooledFrame> frames)
+    {
+        int count = frames.Length, size = Config.ImageSize;
+        Tensor pixels = empty(count, 3, size, size, dtype: ScalarType.Float32);
+        using (var access = pixels.data<float>())
+        {
+            long offset = 0;
+            for (int i = 0; i < count; i++)
+            {
+                Span<float> source = frames[i].Pixels;
+                access.CopyFrom(source, 0, offset);
+                offset += source.Length;
+            }
+        }
+        return _model.EmbedFrames(pixels.to(_dtype, _device)).unsqueeze(0);
     }
 
     private void CheckDestination(Span<float> destination, int rows)

@@ -26,4 +26,10 @@ internal static class Gpt2Text
         result[^1] = EndOfText;
         return result;
     }
+
+    /// <summary>
+    /// The text of <paramref name="ids"/> (GPT-2 byte-level BPE, so any id sequence decodes; a cut-off multi-byte character
+    /// becomes U+FFFD). Special tokens such as &lt;|endoftext|&gt; are kept as their text.
+    /// </summary>
+    public static string Decode(ReadOnlySpan<int> ids) => s_tokenizer.Value.Decode(ids.ToArray());
 }

@@ -10,9 +10,10 @@ namespace MediaSdk;
 /// </summary>
 /// <remarks>
 /// A load failure (bad weights, requested device missing) is rethrown by every encode call; the session turns it into
-/// an <see cref="ErrorEvent"/> that ends the stream.
+/// an <see cref="ErrorEvent"/> that ends the stream. It always wraps a <see cref="BtokEncoder"/>, so it forwards read-back
+/// (<see cref="IWindowExplainer"/>) too, and a session with explain on accepts it before the weights have loaded.
 /// </remarks>
-internal sealed class BackgroundLoadedEncoder : IClipEncoder
+internal sealed class BackgroundLoadedEncoder : IClipEncoder, IWindowExplainer
 {
     private readonly Task<BtokEncoder> _loading;
     private int _disposed;
@@ -62,6 +63,8 @@ internal sealed class BackgroundLoadedEncoder : IClipEncoder
     public void EncodeFrames(ReadOnlySpan<PooledFrame> frames, Span<float> embedding) => Encoder.EncodeFrames(frames, embedding);
 
     public void EncodeText(string text, Span<float> embedding) => Encoder.EncodeText(text, embedding);
+
+    public string EncodeAndExplain(ReadOnlySpan<PooledFrame> frames, Span<float> embedding) => Encoder.EncodeAndExplainFrames(frames, embedding);
 
     // Blocking is intended: the session calls the encoder from its one dedicated encoder thread, never from the pool.
     private BtokEncoder Encoder => _loading.GetAwaiter().GetResult();

@@ -76,7 +76,8 @@ internal sealed partial class BtokModel : nn.Module
         {
             BtokPooling.Btok => hidden.narrow(1, realEnd, hidden.shape[1] - realEnd).to_type(dtype).mean([1L]),
             BtokPooling.LastToken => hidden.select(1, realEnd - 1).to_type(dtype),
-            _ => MaskedMean(hidden.to_type(dtype), pads),
+            // Only the real inputs: with BToks appended (read-back, training) the mean must not include their states.
+            _ => MaskedMean(hidden.narrow(1, 0, realEnd).to_type(dtype), pads),
         };
         return pooled / pooled.norm(1, keepdim: true).clamp_min(1e-12);
     }
