@@ -85,7 +85,7 @@ Task("Demo")
 });
 
 Task("Bench")
-    .Description("Runs bench/MediaSdk.Benchmarks (benchmarks a-d, about 5-8 minutes) and regenerates docs/benchmarks.md. "
+    .Description("Runs bench/MediaSdk.Benchmarks (benchmarks a-d and f, about 8-12 minutes) and regenerates docs/benchmarks.md. "
         + "Extra driver arguments: --bench-args=\"--only a,b --quick\"; the BenchmarkDotNet classes: --bench-args=\"--only e\".")
     .IsDependentOn("Build")
     .Does(() =>

@@ -25,7 +25,9 @@ internal static class TrainingStepBench
         int rounds = ctx.Quick ? 1 : 3, steps = ctx.Quick ? 3 : 6;
         var times = s_variants.ToDictionary(v => v, _ => new List<double>());
         var peaks = s_variants.ToDictionary(v => v, _ => new List<double>());
+        // The worker is this driver again: its apphost, or `dotnet MediaSdk.Benchmarks.dll` when started that way.
         string exe = Environment.ProcessPath ?? throw new InvalidOperationException("No process path for the benchmark worker.");
+        string[] prefix = Path.GetFileNameWithoutExtension(exe) == "dotnet" ? [typeof(TrainingStepBench).Assembly.Location] : [];
         for (int r = 0; r < rounds; r++)
         {
             // Rotate the order each round (contrastive first, then second, ...) so no variant always runs on a warm machine.
@@ -33,7 +35,7 @@ internal static class TrainingStepBench
             {
                 string variant = s_variants[(i + r) % s_variants.Length];
                 BenchContext.Log($"(f) round {r + 1}/{rounds}: {variant}, {steps} steps");
-                ProcessResult run = await ProcessRunner.RunAsync(exe, [WorkerFlag, variant, steps.ToString(CultureInfo.InvariantCulture)],
+                ProcessResult run = await ProcessRunner.RunAsync(exe, [.. prefix, WorkerFlag, variant, steps.ToString(CultureInfo.InvariantCulture)],
                     TimeSpan.FromMinutes(10), ct: ct).ConfigureAwait(false);
                 if (run.ExitCode != 0 || run.Lines.Count == 0)
                     throw new InvalidOperationException($"(f) worker {variant} exited {run.ExitCode}: {ProcessRunner.Tail(run.StdErr)}");

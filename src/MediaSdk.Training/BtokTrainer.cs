@@ -267,8 +267,10 @@ public static class BtokTrainer
         {
             if (name == BtokModel.BtoksName)
             {
-                // METHOD.md §2: BToks start from the end-of-sequence embedding when the backbone is pretrained.
-                Tensor eot = original.TokenEmbeddingWeight[Gpt2Text.EndOfText];
+                // METHOD.md §2: BToks start from the end-of-sequence embedding when the backbone is pretrained (the
+                // mean token embedding for a vocabulary without GPT-2's end-of-text row).
+                Tensor table = original.TokenEmbeddingWeight;
+                Tensor eot = Gpt2Text.EndOfText < table.shape[0] ? table[Gpt2Text.EndOfText] : table.mean([0L]);
                 target.copy_(eot.unsqueeze(0).expand(target.shape[0], -1));
             }
             else

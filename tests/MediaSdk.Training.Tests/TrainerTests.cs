@@ -191,6 +191,82 @@ public sealed class TrainerTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_temp, "resumed", "log.jsonl")));
     }
 
+    [Fact]
+    public void NtpSum_PrefixAndPaddingCarryNoLoss()
+    {
+        using var scope = NewDisposeScope();
+        int[] a = [5, 6, 7, 8], b = [9, 10];
+        TargetBatch targets = TargetBatch.Create([(0, a), (1, b)], ScalarType.Float64, CPU)!;
+        Assert.Equal(3 + 1, targets.Tokens);
+        Tensor logits = randn(2, 4, Small.VocabSize, dtype: ScalarType.Float64, generator: new TorchSharp.torch.Generator(8));
+        Tensor logp = nn.functional.log_softmax(logits, -1);
+        double expected = 0;
+        foreach ((int row, int[] ids) in new[] { (0, a), (1, b) })
+            for (int j = 1; j < ids.Length; j++) expected -= logp[row, j - 1, ids[j]].item<double>();
+        Assert.Equal(expected, GenerativeForward.NtpSum(logits, targets).item<double>(), 10);
+    }
+
+    [Fact]
+    public void Train_InitWithLoraAndFrozenBase_ExportsMergedPlainCheckpoint()
+    {
+        string init = Path.Combine(_temp, "init");
+        BtokConfig shape = Small with { ModelId = "lora-test" };
+        using (BtokEncoder start = BtokEncoder.CreateRandom(shape, 11)) start.Save(init);
+        var examples = new List<TrainingExample>();
+        for (int i = 0; i < 8; i++) examples.Add(Pair(i, "a", target: true));
+        var options = new TrainingOptions
+        {
+            Manifest = "unused.jsonl",
+            OutputDirectory = Path.Combine(_temp, "lora"),
+            InitModel = init,
+            Steps = 3,
+            BatchSize = 4,
+            LearningRate = 1e-2,
+            LoraRank = 2,
+            Freeze = "all-but-btoks",
+            Device = EncoderDevice.Cpu,
+            Threads = 2,
+        };
+        TrainingResult result = BtokTrainer.Train(options, BtokTrainer.StartConfig(options), examples, "data", null, NullLogger.Instance, CancellationToken.None);
+
+        Assert.Equal(3, result.Steps);
+        using BtokEncoder before = BtokEncoder.Load(init);
+        using BtokEncoder after = BtokEncoder.Load(options.OutputDirectory); // plain names only: adapters were merged
+        Dictionary<string, Tensor> b0 = before.Network.state_dict(), a0 = after.Network.state_dict();
+        Assert.Equal(b0.Keys.Order(), a0.Keys.Order());
+        bool Changed(string name) => (b0[name] - a0[name]).abs().max().item<float>() > 0;
+        Assert.True(Changed("layers.0.self_attn.q_proj.weight"), "the merged adapter did not change q_proj");
+        Assert.True(Changed("layers.1.mlp.down_proj.weight"), "the merged adapter did not change down_proj");
+        Assert.True(Changed(BtokModel.BtoksName));
+        Assert.False(Changed("layers.0.mlp.gate_proj.weight"), "a frozen weight without an adapter changed");
+        Assert.False(Changed("embed_tokens.weight"));
+    }
+
+    [Fact]
+    public void Train_BFloat16_FiniteLossAndWeightsMove()
+    {
+        var examples = new List<TrainingExample>();
+        for (int i = 0; i < 8; i++) examples.Add(Pair(i, "a", target: i % 2 == 0));
+        var options = new TrainingOptions
+        {
+            Manifest = "unused.jsonl",
+            OutputDirectory = Path.Combine(_temp, "bf16"),
+            Steps = 3,
+            BatchSize = 4,
+            LearningRate = 1e-2,
+            BFloat16 = true,
+            Seed = 2,
+            Device = EncoderDevice.Cpu,
+            Threads = 2,
+        };
+        TrainingResult result = BtokTrainer.Train(options, Small, examples, "data", null, NullLogger.Instance, CancellationToken.None);
+        Assert.True(double.IsFinite(result.FinalLoss));
+        using BtokEncoder trained = BtokEncoder.Load(options.OutputDirectory);
+        using BtokEncoder init = BtokEncoder.CreateRandom(Small, 2);
+        double moved = (trained.Network.state_dict()["layers.0.self_attn.q_proj.weight"] - init.Network.state_dict()["layers.0.self_attn.q_proj.weight"]).abs().max().item<float>();
+        Assert.True(moved > 1e-4, $"bf16 training moved q_proj by only {moved}");
+    }
+
     private sealed class SyncProgress(Action<TrainingStepRecord> report) : IProgress<TrainingStepRecord>
     {
         public void Report(TrainingStepRecord value) => report(value);
