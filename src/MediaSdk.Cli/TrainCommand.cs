@@ -35,6 +35,7 @@ internal static class TrainCommand
     private static readonly Option<string?> s_cache = new("--cache") { Description = "Decoded-window cache folder (default OUT/cache)." };
     private static readonly Option<int> s_saveEvery = new("--save-every") { Description = "Save a resumable checkpoint every N steps (0 = at the end only).", DefaultValueFactory = _ => 0 };
     private static readonly Option<int> s_evalEvery = new("--eval-every") { Description = "Measure training-pair Hit@1 every N steps (0 = before and after only).", DefaultValueFactory = _ => 0 };
+    private static readonly Option<bool> s_fp16 = new("--export-fp16") { Description = "Store the exported model as float16 (half the size)." };
     private static readonly Option<bool> s_resume = new("--resume") { Description = "Continue the run saved in --out exactly where it stopped." };
     private static readonly Option<string> s_device = new("--device") { Description = "Where training runs.", DefaultValueFactory = _ => "auto" };
     private static readonly Option<int?> s_threads = new("--threads") { Description = "CPU threads for libtorch (default: up to 4)." };
@@ -50,7 +51,7 @@ internal static class TrainCommand
         {
             s_data, s_out, s_init, s_arch, s_steps, s_btoks, s_gic, s_mask, s_form, s_lambda, s_ntpFraction, s_tau, s_batch, s_chunk,
             s_lr, s_warmup, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
-            s_evalEvery, s_resume, s_device, s_threads, s_verbose,
+            s_evalEvery, s_fp16, s_resume, s_device, s_threads, s_verbose,
         };
         command.SetAction((parsed, ct) => RunAsync(parsed, ct));
         return command;
@@ -130,6 +131,7 @@ internal static class TrainCommand
             CacheDirectory = p.GetValue(s_cache),
             SaveEvery = p.GetValue(s_saveEvery),
             EvalEvery = p.GetValue(s_evalEvery),
+            ExportHalfPrecision = p.GetValue(s_fp16),
             Resume = p.GetValue(s_resume),
             Device = p.GetValue(s_device) switch { "cpu" => EncoderDevice.Cpu, "cuda" => EncoderDevice.Cuda, _ => EncoderDevice.Auto },
             Threads = p.GetValue(s_threads),

@@ -163,14 +163,16 @@ public sealed class BtokEncoder : IClipEncoder, IWindowExplainer
     }
 
     /// <summary>
-    /// Writes the checkpoint (config.json + float32 model.safetensors) into <paramref name="modelDirectory"/>, creating
-    /// it if needed. Each file is written to a temp file and renamed over the old one.
+    /// Writes the checkpoint (config.json + model.safetensors) into <paramref name="modelDirectory"/>, creating it if
+    /// needed. Each file is written to a temp file and renamed over the old one.
     /// </summary>
-    public void Save(string modelDirectory)
+    /// <param name="modelDirectory">The checkpoint folder.</param>
+    /// <param name="halfPrecision">Store float16 weights (half the size, e.g. to ship a model); default float32.</param>
+    public void Save(string modelDirectory, bool halfPrecision = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelDirectory);
         ThrowIfDisposed();
-        Checkpoint.Save(_model, modelDirectory);
+        Checkpoint.Save(_model, modelDirectory, halfPrecision);
     }
 
     /// <inheritdoc />

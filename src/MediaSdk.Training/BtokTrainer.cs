@@ -165,7 +165,7 @@ public static class BtokTrainer
 
         state.Save(model, optimizer, step);
         Adaptation.MergeLora(model);
-        Checkpoint.Save(model, options.OutputDirectory);
+        Checkpoint.Save(model, options.OutputDirectory, options.ExportHalfPrecision);
         IReadOnlyList<TrainingStepRecord> history = TrainingLog.Read(logPath);
         if (history.Count > 0) TrainingCurves.WritePng(history, Path.Combine(options.OutputDirectory, "curves.png"));
         Log.ModelExported(logger, options.OutputDirectory);

@@ -98,6 +98,9 @@ public sealed record TrainingOptions
     /// <summary>Measure training-pair Hit@1 among 16 every N steps (and always before and after); 0 only before and after.</summary>
     public int EvalEvery { get; init; }
 
+    /// <summary>Store the exported model's weights as float16 (half the size; the training state stays float32).</summary>
+    public bool ExportHalfPrecision { get; init; }
+
     /// <summary>Continue the run saved in <see cref="OutputDirectory"/> exactly where it stopped.</summary>
     public bool Resume { get; init; }
 }

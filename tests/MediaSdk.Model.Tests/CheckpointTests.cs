@@ -54,6 +54,34 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void SaveHalfPrecision_HalfTheSize_EmbeddingsClose()
+    {
+        string full = Path.Combine(_root, "fp32"), half = Path.Combine(_root, "fp16");
+        using BtokEncoder original = BtokEncoder.CreateRandom(Tiny, 5, Cpu);
+        original.Save(full);
+        original.Save(half, halfPrecision: true);
+        long fullBytes = new FileInfo(Path.Combine(full, "model.safetensors")).Length;
+        long halfBytes = new FileInfo(Path.Combine(half, "model.safetensors")).Length;
+        Assert.InRange(halfBytes, fullBytes * 0.45, fullBytes * 0.55);
+
+        using BtokEncoder loaded = BtokEncoder.Load(half, Cpu);
+        Assert.Equal("float32", loaded.DTypeName); // stored as float16, computed in float32
+        PooledFrame[] frames = Frames(4, Tiny.ImageSize, seed: 6);
+        try
+        {
+            float[] a = EncodeFrames(original, frames), b = EncodeFrames(loaded, frames);
+            double dot = 0;
+            for (int i = 0; i < a.Length; i++) dot += a[i] * b[i];
+            Assert.True(dot > 0.999, $"cosine {dot} between float32 and float16-stored embeddings");
+            Assert.NotEqual(a, b); // the rounding is real
+        }
+        finally
+        {
+            DisposeAll(frames);
+        }
+    }
+
+    [Fact]
     public void SaveThenLoad_ZeroBtoks_RoundTrips()
     {
         string dir = SaveTiny(Tiny with { BottleneckTokens = 0, Pooling = BtokPooling.Mean });

@@ -104,10 +104,15 @@ internal static class Checkpoint
     /// <remarks>
     /// Weights are written first and the config last, so a crash leaves either the old pair or new weights with the old
     /// config (which the shape check then rejects with a clear message), never a half-written file. Weights are stored
-    /// as float32 on the CPU whatever the encoder runs in.
+    /// as float32 (or float16) on the CPU whatever the encoder runs in.
     /// </remarks>
-    public static void Save(BtokModel model, string directory)
+    /// <param name="model">The network to write.</param>
+    /// <param name="directory">The checkpoint folder (created if needed).</param>
+    /// <param name="halfPrecision">Store the weights as float16 (half the size; loading converts back to the model's
+    /// float32, so the loaded weights are the float16-rounded values).</param>
+    public static void Save(BtokModel model, string directory, bool halfPrecision = false)
     {
+        ScalarType storage = halfPrecision ? ScalarType.Float16 : ScalarType.Float32;
         Directory.CreateDirectory(directory);
         string weights = Path.Combine(directory, WeightsFileName);
         string weightsTemp = weights + $".{Environment.ProcessId}.tmp";
@@ -116,9 +121,9 @@ internal static class Checkpoint
             var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach ((string name, Tensor t) in model.state_dict())
             {
-                state[name] = t.dtype == ScalarType.Float32 && t.device_type == DeviceType.CPU
+                state[name] = t.dtype == storage && t.device_type == DeviceType.CPU
                     ? t
-                    : t.detach().to(ScalarType.Float32, CPU);
+                    : t.detach().to(storage, CPU);
             }
             WriteThenRename(weightsTemp, weights, stream => Safetensors.SaveStateDict(stream, state, leaveOpen: true));
         }
