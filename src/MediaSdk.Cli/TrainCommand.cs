@@ -17,6 +17,7 @@ internal static class TrainCommand
     private static readonly Option<string> s_gic = new("--gic") { Description = "Generative Information Condensation; off is --lambda 0.", DefaultValueFactory = _ => "on" };
     private static readonly Option<string> s_mask = new("--mask") { Description = "What target tokens see: the Condensation Mask, or everything (ablation).", DefaultValueFactory = _ => "condensation" };
     private static readonly Option<string> s_form = new("--gic-form") { Description = "How the generative pass is computed (same gradients): kv (fast) or mask (explicit).", DefaultValueFactory = _ => "kv" };
+    private static readonly Option<string> s_ntpVocab = new("--ntp-vocab") { Description = "Tokens the generative head scores: full (the vocabulary) or targets (only the manifest's target tokens; faster).", DefaultValueFactory = _ => "full" };
     private static readonly Option<double> s_lambda = new("--lambda") { Description = "Weight of the generative loss.", DefaultValueFactory = _ => 5.0 };
     private static readonly Option<double> s_ntpFraction = new("--ntp-fraction") { Description = "Fraction of steps (from the start) with the generative loss on.", DefaultValueFactory = _ => 0.4 };
     private static readonly Option<double> s_tau = new("--tau") { Description = "InfoNCE temperature.", DefaultValueFactory = _ => 0.02 };
@@ -46,10 +47,11 @@ internal static class TrainCommand
         s_gic.AcceptOnlyFromAmong("on", "off");
         s_mask.AcceptOnlyFromAmong("condensation", "full");
         s_form.AcceptOnlyFromAmong("kv", "mask");
+        s_ntpVocab.AcceptOnlyFromAmong("full", "targets");
         s_device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var command = new Command("train", "Train or adapt a BTok encoder with GIC + contrastive loss from a JSONL manifest.")
         {
-            s_data, s_out, s_init, s_arch, s_steps, s_btoks, s_gic, s_mask, s_form, s_lambda, s_ntpFraction, s_tau, s_batch, s_chunk,
+            s_data, s_out, s_init, s_arch, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_batch, s_chunk,
             s_lr, s_warmup, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
             s_evalEvery, s_fp16, s_resume, s_device, s_threads, s_verbose,
         };
@@ -114,6 +116,7 @@ internal static class TrainCommand
             Lambda = lambda,
             Mask = p.GetValue(s_mask) == "full" ? TargetAttention.Full : TargetAttention.Condensation,
             Form = p.GetValue(s_form) == "mask" ? GicForm.Mask : GicForm.Kv,
+            NtpVocabulary = p.GetValue(s_ntpVocab) == "targets" ? NtpVocabulary.Targets : NtpVocabulary.Full,
             NtpFraction = p.GetValue(s_ntpFraction),
             Temperature = p.GetValue(s_tau),
             BatchSize = p.GetValue(s_batch),

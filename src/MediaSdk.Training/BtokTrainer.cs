@@ -66,6 +66,7 @@ public static class BtokTrainer
         var plan = new BatchPlan(examples, options.BatchSize, options.Seed);
 
         using BtokModel model = BuildModel(options, shape);
+        model.OutputTokens = OutputTokens(options, model, examples);
         model.to(device);
         using BtokModel? work = options.BFloat16 ? BuildWorkModel(options, model, device) : null;
         IReadOnlyList<(string Name, Parameter Parameter)> trainable = Adaptation.Trainable(model);
@@ -250,6 +251,19 @@ public static class BtokTrainer
         }
     }
 
+    /// <summary>The generative head's tokens for this run (null: the whole vocabulary).</summary>
+    private static int[]? OutputTokens(TrainingOptions options, BtokModel model, IReadOnlyList<TrainingExample> examples)
+    {
+        if (options.NtpVocabulary == NtpVocabulary.Full) return null;
+        var tokens = new SortedSet<int>(model.OutputTokens ?? []) { Gpt2Text.EndOfText };
+        foreach (TrainingExample e in examples)
+        {
+            if (e.TargetIds is { } ids) tokens.UnionWith(ids);
+        }
+        tokens.RemoveWhere(t => t >= model.Config.VocabSize);
+        return [.. tokens];
+    }
+
     /// <summary>Loads an init checkpoint; when K differs from the checkpoint's, the BToks start from the end-of-text embedding.</summary>
     private static void LoadInit(BtokModel model, string directory)
     {
@@ -290,7 +304,7 @@ public static class BtokTrainer
     /// <summary>The bfloat16 copy that runs forward and backward; the float32 model keeps the master weights.</summary>
     private static BtokModel BuildWorkModel(TrainingOptions options, BtokModel master, Device device)
     {
-        BtokModel work = new(master.Config);
+        BtokModel work = new(master.Config) { OutputTokens = master.OutputTokens };
         Adapt(work, options);
         work.to(device, ScalarType.BFloat16);
         CopyWeights(master, work);

@@ -75,7 +75,7 @@ internal static class GenerativeForward
         {
             (Tensor hidden, KvCache cache) = model.EncodeWithCache(inputs, pads, SlotsFor(kind, model.Config.BottleneckTokens));
             Tensor targetHidden = model.TargetHidden(cache.SelectRows(targets.Rows), model.EmbedTokens(targets.Ids).to_type(inputs.dtype));
-            return (BtokModel.Readout(hidden, t, pads, pooling), NtpSum(model.TiedLogits(targetHidden), targets));
+            return (BtokModel.Readout(hidden, t, pads, pooling), NtpSum(model, model.TiedLogits(targetHidden), targets));
         }
 
         // Mask form: every row carries a target span (rows without one get a copy of the first target, unsupervised),
@@ -88,7 +88,7 @@ internal static class GenerativeForward
         }
         Tensor allIds = targets.Ids.index_select(0, tensor(sourceOf, device: inputs.device));
         (Tensor embedding, Tensor logits) = MaskForm(model, inputs, pads, allIds, pooling, kind);
-        return (embedding, NtpSum(logits.index_select(0, targets.Rows), targets));
+        return (embedding, NtpSum(model, logits.index_select(0, targets.Rows), targets));
     }
 
     /// <summary>
@@ -119,12 +119,13 @@ internal static class GenerativeForward
         return (embedding, model.TiedLogits(hidden.narrow(1, n + k, m)));
     }
 
-    /// <summary>Summed cross-entropy of logits [R, M, V] at position j predicting token j + 1, over supervised labels.</summary>
-    public static Tensor NtpSum(Tensor logits, TargetBatch targets)
+    /// <summary>Summed cross-entropy of logits [R, M, V] at position j predicting token j + 1 (as the model's output
+    /// class), over supervised labels.</summary>
+    public static Tensor NtpSum(BtokModel model, Tensor logits, TargetBatch targets)
     {
         long r = logits.shape[0], m = logits.shape[1];
         Tensor predicted = logits.narrow(1, 0, m - 1).reshape(r * (m - 1), -1);
-        Tensor expected = targets.Ids.narrow(1, 1, m - 1).reshape(-1);
+        Tensor expected = model.OutputClasses(targets.Ids.narrow(1, 1, m - 1).reshape(-1));
         Tensor perToken = nn.functional.cross_entropy(predicted, expected, reduction: nn.Reduction.None);
         return (perToken * targets.LabelMask.reshape(-1)).sum();
     }

@@ -10,13 +10,13 @@ namespace MediaSdk.Training;
 
 /// <summary>The settings that decide a run's arithmetic; a resume must match them exactly.</summary>
 internal sealed record RunSettings(
-    string? InitModel, BtokConfig Architecture, int Steps, double Lambda, string Mask, string Form, double NtpFraction,
+    string? InitModel, BtokConfig Architecture, int Steps, double Lambda, string Mask, string Form, string NtpVocabulary, double NtpFraction,
     double Temperature, int BatchSize, int? GradCacheChunk, double? LearningRate, int? WarmupSteps, double WeightDecay,
     double ClipNorm, int LoraRank, double? LoraAlpha, string Freeze, int Seed, bool BFloat16, int? FramesPerWindow)
 {
     public static RunSettings From(TrainingOptions o) => new(
         o.InitModel is null ? null : Path.GetFullPath(o.InitModel), BtokTrainer.StartConfig(o), o.Steps, o.Lambda, o.Mask.ToString(),
-        o.Form.ToString(), o.NtpFraction, o.Temperature, o.BatchSize, o.GradCacheChunk, o.LearningRate, o.WarmupSteps,
+        o.Form.ToString(), o.NtpVocabulary.ToString(), o.NtpFraction, o.Temperature, o.BatchSize, o.GradCacheChunk, o.LearningRate, o.WarmupSteps,
         o.WeightDecay, o.ClipNorm, o.LoraRank, o.LoraAlpha, o.Freeze, o.Seed, o.BFloat16, o.FramesPerWindow);
 }
 
@@ -146,7 +146,6 @@ internal sealed class TrainerCheckpoint(TrainingOptions options, string dataFing
 
     private static string? Difference(RunSettings saved, RunSettings now)
     {
-        if (saved == now) return null;
         using JsonDocument a = JsonDocument.Parse(JsonSerializer.Serialize(saved, TrainerJsonContext.Default.RunSettings));
         using JsonDocument b = JsonDocument.Parse(JsonSerializer.Serialize(now, TrainerJsonContext.Default.RunSettings));
         foreach (JsonProperty p in a.RootElement.EnumerateObject())
@@ -154,7 +153,7 @@ internal sealed class TrainerCheckpoint(TrainingOptions options, string dataFing
             if (!b.RootElement.TryGetProperty(p.Name, out JsonElement other) || other.GetRawText() != p.Value.GetRawText())
                 return $"'{p.Name}' ({p.Value.GetRawText()} saved, {(b.RootElement.TryGetProperty(p.Name, out JsonElement o) ? o.GetRawText() : "absent")} now)";
         }
-        return "the settings";
+        return null;
     }
 
     private static byte[] RngBytes()

@@ -41,6 +41,13 @@ public sealed record TrainingOptions
     /// <summary>How the generative pass is computed (KV form by default; the mask form gives the same gradients).</summary>
     public GicForm Form { get; init; } = GicForm.Kv;
 
+    /// <summary>
+    /// Which tokens the generative head scores: the whole vocabulary (default, METHOD.md), or only the tokens of the
+    /// manifest's targets (a restricted softmax: much cheaper for small models; saved with the model, and read-back then
+    /// decodes within those tokens).
+    /// </summary>
+    public NtpVocabulary NtpVocabulary { get; init; } = NtpVocabulary.Full;
+
     /// <summary>Fraction of the steps (from the start) with the generative loss on. Default 0.4.</summary>
     public double NtpFraction { get; init; } = 0.4;
 
@@ -103,6 +110,16 @@ public sealed record TrainingOptions
 
     /// <summary>Continue the run saved in <see cref="OutputDirectory"/> exactly where it stopped.</summary>
     public bool Resume { get; init; }
+}
+
+/// <summary>The tokens the generative head scores (<see cref="TrainingOptions.NtpVocabulary"/>).</summary>
+public enum NtpVocabulary
+{
+    /// <summary>Every token of the tokenizer (the method as written).</summary>
+    Full,
+
+    /// <summary>The tokens the manifest's targets use (plus the init model's, if it had a restricted head).</summary>
+    Targets,
 }
 
 /// <summary>What a finished run did.</summary>

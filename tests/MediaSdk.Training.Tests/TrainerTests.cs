@@ -203,7 +203,7 @@ public sealed class TrainerTests : IDisposable
         double expected = 0;
         foreach ((int row, int[] ids) in new[] { (0, a), (1, b) })
             for (int j = 1; j < ids.Length; j++) expected -= logp[row, j - 1, ids[j]].item<double>();
-        Assert.Equal(expected, GenerativeForward.NtpSum(logits, targets).item<double>(), 10);
+        Assert.Equal(expected, GenerativeForward.NtpSum(_model, logits, targets).item<double>(), 10);
     }
 
     [Fact]
@@ -265,6 +265,35 @@ public sealed class TrainerTests : IDisposable
         using BtokEncoder init = BtokEncoder.CreateRandom(Small, 2);
         double moved = (trained.Network.state_dict()["layers.0.self_attn.q_proj.weight"] - init.Network.state_dict()["layers.0.self_attn.q_proj.weight"]).abs().max().item<float>();
         Assert.True(moved > 1e-4, $"bf16 training moved q_proj by only {moved}");
+    }
+
+    [Fact]
+    public void Train_TargetVocabulary_HeadScoresOnlyTargetTokensAndRoundTrips()
+    {
+        var examples = new List<TrainingExample>();
+        for (int i = 0; i < 8; i++) examples.Add(Pair(i, "a", target: true));
+        var options = new TrainingOptions
+        {
+            Manifest = "unused.jsonl",
+            OutputDirectory = Path.Combine(_temp, "vocab"),
+            Steps = 2,
+            BatchSize = 4,
+            NtpVocabulary = NtpVocabulary.Targets,
+            Device = EncoderDevice.Cpu,
+            Threads = 2,
+        };
+        BtokTrainer.Train(options, Small, examples, "data", null, NullLogger.Instance, CancellationToken.None);
+        int[] expected = [.. examples.SelectMany(e => e.TargetIds!).Where(t => t < Small.VocabSize).Distinct().Order()];
+
+        using BtokEncoder loaded = BtokEncoder.Load(options.OutputDirectory);
+        Assert.Equal(expected, loaded.Network.OutputTokens);
+        using var scope = NewDisposeScope();
+        Tensor logits = loaded.Network.TiedLogits(zeros(1, 3, Small.DModel));
+        Assert.Equal([1, 3, expected.Length], logits.shape);
+        Assert.Equal(expected[2], loaded.Network.OutputToken(2));
+        Assert.Equal([0L, 1L], loaded.Network.OutputClasses(tensor(new long[] { expected[0], expected[1] })).data<long>().ToArray());
+        int outside = Enumerable.Range(0, Small.VocabSize).First(t => !expected.Contains(t));
+        Assert.Throws<ArgumentException>(() => loaded.Network.OutputClasses(tensor(new long[] { outside })));
     }
 
     private sealed class SyncProgress(Action<TrainingStepRecord> report) : IProgress<TrainingStepRecord>

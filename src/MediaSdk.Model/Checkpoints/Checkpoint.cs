@@ -17,7 +17,11 @@ internal static class Checkpoint
 
     /// <summary>Reads and validates config.json in <paramref name="directory"/>.</summary>
     /// <exception cref="ModelLoadException">The directory or file is missing, unreadable, garbled or invalid.</exception>
-    public static BtokConfig ReadConfig(string directory)
+    public static BtokConfig ReadConfig(string directory) => ReadFile(directory).Config!;
+
+    /// <summary>Reads and validates config.json (the config and the optional output tokens).</summary>
+    /// <exception cref="ModelLoadException">The directory or file is missing, unreadable, garbled or invalid.</exception>
+    public static CheckpointFile ReadFile(string directory)
     {
         if (!Directory.Exists(directory))
             throw new ModelLoadException($"Model directory '{directory}' does not exist; pass a folder holding {ConfigFileName} and {WeightsFileName}.");
@@ -56,7 +60,7 @@ internal static class Checkpoint
         {
             throw new ModelLoadException($"Model config '{path}' is invalid: {OneLine(ex.Message)}", ex);
         }
-        return file.Config;
+        return file;
     }
 
     /// <summary>Copies the weights in model.safetensors into <paramref name="model"/> (CPU, float32), checking names and shapes.</summary>
@@ -77,6 +81,16 @@ internal static class Checkpoint
         {
             // PyBridge throws a mix of JSON, IO, format and torch exceptions for a damaged file.
             throw new ModelLoadException($"Model weights '{path}' cannot be read as safetensors ({OneLine(ex.Message)}); restore the file from the original checkpoint.", ex);
+        }
+
+        int[]? outputTokens = ReadFile(directory).OutputTokens;
+        try
+        {
+            model.OutputTokens = outputTokens;
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ModelLoadException($"Model config '{Path.Combine(directory, ConfigFileName)}' has invalid outputTokens: {OneLine(ex.Message)}", ex);
         }
 
         Dictionary<string, Tensor> expected = model.state_dict();
@@ -129,7 +143,13 @@ internal static class Checkpoint
         }
 
         string config = Path.Combine(directory, ConfigFileName);
-        var file = new CheckpointFile { Format = CheckpointFile.FormatName, FormatVersion = CheckpointFile.CurrentFormatVersion, Config = model.Config };
+        var file = new CheckpointFile
+        {
+            Format = CheckpointFile.FormatName,
+            FormatVersion = CheckpointFile.CurrentFormatVersion,
+            Config = model.Config,
+            OutputTokens = model.OutputTokens,
+        };
         WriteThenRename(config + $".{Environment.ProcessId}.tmp", config,
             stream => JsonSerializer.Serialize(stream, file, CheckpointJsonContext.Default.CheckpointFile));
     }

@@ -16,6 +16,10 @@ internal sealed class CheckpointFile
     public int FormatVersion { get; set; }
 
     public BtokConfig? Config { get; set; }
+
+    /// <summary>The generative head's token ids (BtokModel.OutputTokens), or null for the whole vocabulary.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int[]? OutputTokens { get; set; }
 }
 
 /// <summary>Source-generated JSON for config.json (reflection-free, so it works trimmed and under NativeAOT).</summary>

@@ -92,11 +92,73 @@ internal sealed partial class BtokModel
         return HiddenAt(targets, positions, mask, cache.Layers);
     }
 
+    private int[]? _outputTokens;
+    private Tensor? _outputIndex, _outputLookup;
+
     /// <summary>
-    /// Next-token logits from hidden states through the tied output head (hidden @ embed_tokens.weight^T): the encoder has
-    /// no LM head of its own, so the generative loss adds no parameters and trains the text embedding table directly.
+    /// The token ids the generative head scores, ascending, or null for the whole vocabulary. A model trained on one
+    /// domain's targets can restrict its output softmax to the tokens those targets use: on a small model the full
+    /// 50257-way head dominates the GIC cost. Read-back then decodes within the same tokens. Saved in config.json.
     /// </summary>
-    public Tensor TiedLogits(Tensor hidden) => nn.functional.linear(hidden, embed_tokens.weight!.to_type(hidden.dtype));
+    public int[]? OutputTokens
+    {
+        get => _outputTokens;
+        set
+        {
+            if (value is not null)
+            {
+                for (int i = 0; i < value.Length; i++)
+                {
+                    if (value[i] < 0 || value[i] >= Config.VocabSize || (i > 0 && value[i] <= value[i - 1]))
+                        throw new ArgumentException($"Output token {value[i]} at index {i} is out of range 0..{Config.VocabSize - 1} or not ascending; give distinct ascending token ids.", nameof(value));
+                }
+            }
+            _outputIndex?.Dispose();
+            _outputLookup?.Dispose();
+            _outputIndex = _outputLookup = null;
+            _outputTokens = value;
+        }
+    }
+
+    /// <summary>
+    /// Next-token logits from hidden states through the tied output head (hidden @ embed_tokens.weight^T, restricted to
+    /// <see cref="OutputTokens"/> when set): the encoder has no LM head of its own, so the generative loss adds no
+    /// parameters and trains the text embedding table directly. Class j of the result is token <see cref="OutputToken"/>(j).
+    /// </summary>
+    public Tensor TiedLogits(Tensor hidden)
+    {
+        Tensor table = embed_tokens.weight!;
+        if (_outputTokens is not null)
+        {
+            _outputIndex ??= tensor(Array.ConvertAll(_outputTokens, x => (long)x), device: table.device).DetachFromDisposeScope();
+            table = table.index_select(0, _outputIndex);
+        }
+        return nn.functional.linear(hidden, table.to_type(hidden.dtype));
+    }
+
+    /// <summary>The token id of logit class <paramref name="index"/>.</summary>
+    public int OutputToken(long index) => _outputTokens is null ? (int)index : _outputTokens[index];
+
+    /// <summary>
+    /// Logit classes of token ids (int64, any shape): the ids themselves for the full vocabulary, else their positions
+    /// in <see cref="OutputTokens"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A token is outside the output vocabulary.</exception>
+    public Tensor OutputClasses(Tensor ids)
+    {
+        if (_outputTokens is null) return ids;
+        if (_outputLookup is null)
+        {
+            var lookup = new long[Config.VocabSize];
+            Array.Fill(lookup, -1L);
+            for (int i = 0; i < _outputTokens.Length; i++) lookup[_outputTokens[i]] = i;
+            _outputLookup = tensor(lookup, device: ids.device).DetachFromDisposeScope();
+        }
+        Tensor classes = _outputLookup.index_select(0, ids.reshape(-1)).reshape(ids.shape);
+        if ((classes < 0).any().item<bool>())
+            throw new ArgumentException("A target token is outside the model's output vocabulary; train with the full vocabulary or rebuild the output tokens from this data.", nameof(ids));
+        return classes;
+    }
 
     /// <summary>
     /// Greedy read-back (METHOD.md §5): decodes up to <paramref name="maxTokens"/> tokens from a one-row
@@ -116,7 +178,7 @@ internal sealed partial class BtokModel
             using var scope = NewDisposeScope();
             Tensor embedded = EmbedTokens(tensor(ids.ToArray(), device: device).unsqueeze(0)).to_type(dtype);
             Tensor hidden = TargetHidden(cache, embedded);
-            int next = (int)TiedLogits(hidden.select(1, ids.Count - 1)).argmax(-1).item<long>();
+            int next = OutputToken(TiedLogits(hidden.select(1, ids.Count - 1)).argmax(-1).item<long>());
             if (next == endId) break;
             ids.Add(next);
             generated.Add(next);
