@@ -11,7 +11,7 @@ internal static class TrainCommand
     private static readonly Option<string> s_data = new("--data") { Description = "The JSONL training manifest (docs/training.md).", Required = true };
     private static readonly Option<string> s_out = new("--out") { Description = "Output folder: the trained model (use it with --model), log.jsonl, curves.png and resumable state.", Required = true };
     private static readonly Option<string?> s_init = new("--init") { Description = "Start from this model folder (domain adaptation). Default: train from a seeded init." };
-    private static readonly Option<string> s_arch = new("--arch") { Description = "Shape of a model trained from scratch: default, tiny, or a model folder whose config.json gives it.", DefaultValueFactory = _ => "default" };
+    private static readonly Option<string> s_arch = new("--arch") { Description = "Shape of a model trained from scratch: default, tiny, btok-tiny, or a model folder whose config.json gives it.", DefaultValueFactory = _ => "default" };
     private static readonly Option<int> s_steps = new("--steps") { Description = "Optimiser steps.", DefaultValueFactory = _ => 1000 };
     private static readonly Option<int?> s_btoks = new("--btoks") { Description = "Bottleneck tokens K (0 = last-token pooling). Default: the model's (4)." };
     private static readonly Option<string> s_gic = new("--gic") { Description = "Generative Information Condensation; off is --lambda 0.", DefaultValueFactory = _ => "on" };
@@ -147,8 +147,11 @@ internal static class TrainCommand
         "default" => BtokConfig.Default,
         // Small enough to train in about a minute on 2 cores (the CI smoke run).
         "tiny" => BtokConfig.Default with { DModel = 128, Layers = 2, Heads = 4, FfnDim = 384 },
+        // The shipped default model's shape (models/btok-tiny, ./build.sh train-default): 96 px frames (36 patches each,
+        // 288 vision tokens per 8-frame window) so an hour on 2 cores covers several epochs of the synthetic world.
+        "btok-tiny" => BtokConfig.Default with { ModelId = "btok-tiny", DModel = 192, Layers = 3, Heads = 6, FfnDim = 512, ImageSize = 96 },
         _ when Directory.Exists(value) => BtokEncoder.ReadConfig(value),
-        _ => throw new UsageException($"--arch '{value}' is neither a preset (default, tiny) nor a model folder; pass one of those."),
+        _ => throw new UsageException($"--arch '{value}' is neither a preset (default, tiny, btok-tiny) nor a model folder; pass one of those."),
     };
 
     /// <summary>Forwards the trainer's records to the display on the training thread (no sync-context hop).</summary>
