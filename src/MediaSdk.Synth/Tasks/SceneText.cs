@@ -158,7 +158,8 @@ internal static class SceneText
     {
         SynthEvent? main = scene.Kind == "image" ? null : MainEvent(scene);
         string core = main is null ? Describe(scene.Objects[0], random) : EventPhrase(scene, main, random);
-        string background = Words(scene.BackgroundColour) + " " + Words(scene.Background);
+        // "a green background" for a plain one, "a green grid background" otherwise.
+        string background = scene.Background == "plain" ? Words(scene.BackgroundColour) : Words(scene.BackgroundColour) + " " + Words(scene.Background);
         string text = scene.Texts.Count > 0 ? scene.Texts[0].Text : "";
         int form = random.Next(3);
         string caption = form switch

@@ -47,7 +47,7 @@ public sealed class BenchScoringTests
         ScoredQuery miss4 = new([0.1f, 0.9f, 0.2f, 0.3f], 0, ["order", "heldout"]);
         EvalReport report = BenchScoring.Report([("a", [hit2]), ("b", [hit4, miss4, miss4, miss4])]);
         Assert.Equal(0.625, report.Overall, 12);
-        Assert.Equal(new TaskScore(1.0, 0.5, 1), report.Tasks["a"] with { Tags = report.Tasks["a"].Tags });
+        Assert.Equal((1.0, 0.5, 1), (report.Tasks["a"].Hit1, report.Tasks["a"].Chance, report.Tasks["a"].N));
         Assert.Equal(0.25, report.Tasks["b"].Hit1, 12);
         Assert.Equal(0.25, report.Tasks["b"].Chance, 12);
         Assert.Equal(4, report.Tasks["b"].N);
