@@ -138,6 +138,11 @@ public sealed class TaskSuiteBuilderTests : IDisposable
             JsonElement[] spans = [.. q.GetProperty("candidates").EnumerateArray()];
             Assert.Single(spans.Select(s => s.GetProperty("video").GetString()).Distinct());
             Assert.All(spans, s => Assert.True(s.GetProperty("end").GetDouble() > s.GetProperty("start").GetDouble()));
+            // The positive is the span of an event of that long video.
+            JsonElement positive = spans[q.GetProperty("answer").GetInt32()];
+            SynthScene scene = _scenes.Single(s => "../" + s.Media == positive.GetProperty("video").GetString());
+            Assert.Equal("long", scene.Kind);
+            Assert.Contains(scene.Events, e => Math.Abs(e.Start - positive.GetProperty("start").GetDouble()) < 1e-6 && Math.Abs(e.End - positive.GetProperty("end").GetDouble()) < 1e-6);
         }
     }
 
