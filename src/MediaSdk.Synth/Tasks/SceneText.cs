@@ -201,7 +201,7 @@ internal static class SceneText
 
     /// <summary>Video questions: direction, size change, visibility change, which event comes first (all
     /// order-dependent), plus colour and collision partner.</summary>
-    public static List<SceneQuestion> VideoQuestions(SynthScene scene, TaskVocabulary vocab, Random random)
+    public static List<SceneQuestion> VideoQuestions(SynthScene scene, TaskVocabulary vocab)
     {
         var questions = new List<SceneQuestion>();
         SynthObject subject = scene.Objects[0];
@@ -239,7 +239,6 @@ internal static class SceneText
                     questions.Add(new SceneQuestion("which of these happens first?", options[0], options, Order: true));
             }
         }
-        _ = random; // paraphrase choice reserved for question wording; kept in the signature so call order stays stable
         return questions;
     }
 

@@ -164,7 +164,7 @@ public static class TaskSuiteBuilder
             }
             case "video_qa":
                 foreach (SynthScene s in scenes.Where(s => s.Kind is "clip" or "long"))
-                    foreach (SceneQuestion q in SceneText.VideoQuestions(s, c.Vocab, random))
+                    foreach (SceneQuestion q in SceneText.VideoQuestions(s, c.Vocab))
                         AddQuestion(queries, BenchSide.OfVideo(s.Media, text: q.Question), q, Tags(s, c, q.Order), random);
                 break;
             case "video_retrieval":
@@ -292,13 +292,13 @@ public static class TaskSuiteBuilder
                         string label = SceneText.MotionLabel(main.Motion);
                         pairs.Add(new TrainPair("video-label", BenchSide.OfVideo(s.Media, instruction: VideoClassInstruction), BenchSide.OfText(label), [], label));
                     }
-                    foreach (SceneQuestion q in SceneText.VideoQuestions(s, c.Vocab, random))
+                    foreach (SceneQuestion q in SceneText.VideoQuestions(s, c.Vocab))
                         pairs.Add(QaPair("video-qa", BenchSide.OfVideo(s.Media, text: q.Question), q, c, random));
                     break;
                 }
                 case "long":
                 {
-                    foreach (SceneQuestion q in SceneText.VideoQuestions(s, c.Vocab, random))
+                    foreach (SceneQuestion q in SceneText.VideoQuestions(s, c.Vocab))
                         pairs.Add(QaPair("video-qa", BenchSide.OfVideo(s.Media, text: q.Question), q, c, random));
                     foreach ((BenchSide query, List<BenchSide> spans, int positive) in Moments(s, random))
                     {
