@@ -53,6 +53,9 @@ internal sealed record TrainingDataOptions(int ImageSize, int FramesPerWindow, i
     public int MaxConcurrentDecodes { get; init; } = 2;
 }
 
+/// <summary>A side to load and where it was written, for error messages: <c>File:Line: Where ...</c>.</summary>
+internal readonly record struct SideSource(SideSpec Side, string File, int Line, string Where);
+
 /// <summary>What a load did; for tests and the trainer's log.</summary>
 internal sealed class TrainingDataStats
 {
@@ -96,32 +99,61 @@ internal static class TrainingData
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(stats);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.ImageSize, 16, "options.ImageSize");
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.ImageSize, 1024, "options.ImageSize");
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.FramesPerWindow, 1, "options.FramesPerWindow");
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.FramesPerWindow, 64, "options.FramesPerWindow");
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxTextTokens, "options.MaxTextTokens");
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConcurrentDecodes, "options.MaxConcurrentDecodes");
-        if (!(options.DefaultVideoSeconds > 0 && options.DefaultVideoSeconds <= 3600))
-            throw new ArgumentOutOfRangeException(nameof(options), options.DefaultVideoSeconds, "DefaultVideoSeconds must be in (0, 3600].");
+        Validate(options);
 
         // Everything is parsed and every file checked first: nothing trains on half-read data.
         IReadOnlyList<ManifestEntry> entries = await TrainingManifest.ParseAsync(manifestPath, ct).ConfigureAwait(false);
-
-        // Each distinct media span is decoded once, however many lines name it.
-        var jobs = new List<(MediaKey Key, int Line, string Where)>();
-        var index = new Dictionary<MediaKey, int>();
+        var sources = new List<SideSource>();
         foreach (ManifestEntry e in entries)
         {
-            Collect(e.Query, e.Line, "query");
-            Collect(e.Positive, e.Line, "positive");
-            for (int i = 0; i < e.Negatives.Count; i++) Collect(e.Negatives[i], e.Line, $"negatives[{i}]");
+            sources.Add(new SideSource(e.Query, manifestPath, e.Line, "query"));
+            sources.Add(new SideSource(e.Positive, manifestPath, e.Line, "positive"));
+            for (int i = 0; i < e.Negatives.Count; i++) sources.Add(new SideSource(e.Negatives[i], manifestPath, e.Line, $"negatives[{i}]"));
         }
-        void Collect(SideSpec side, int line, string name)
+        SideInput[] inputs = await LoadSidesAsync(sources, options, stats, progress, ct).ConfigureAwait(false);
+
+        int eot = Gpt2Text.EndOfText;
+        var examples = new TrainingExample[entries.Count];
+        int next = 0;
+        for (int i = 0; i < entries.Count; i++)
         {
-            if (KeyOf(side) is not MediaKey key || index.ContainsKey(key)) return;
+            ManifestEntry e = entries[i];
+            int[]? target = e.TargetText is null ? null : [eot, .. Gpt2Text.Encode(e.TargetText, options.MaxTextTokens)];
+            SideInput query = inputs[next++], positive = inputs[next++];
+            SideInput[] negatives = inputs[next..(next + e.Negatives.Count)];
+            next += e.Negatives.Count;
+            examples[i] = new TrainingExample(e.Line, e.Task, query, positive, negatives, target, e.From);
+        }
+        return examples;
+    }
+
+    /// <summary>
+    /// Decodes (or reads from the cache) and tokenises parsed sides: each distinct media span once, however many sides
+    /// name it, <see cref="TrainingDataOptions.MaxConcurrentDecodes"/> files at a time. Used for manifests and for
+    /// benchmark files (MediaSdk.Training.BenchEvaluator).
+    /// </summary>
+    /// <param name="sources">The sides and where each was written (file, line, field) for error messages.</param>
+    /// <param name="options">Sizes and the cache.</param>
+    /// <param name="stats">Counts decodes and cache use.</param>
+    /// <param name="progress">Reports (decoded media spans, distinct media spans) after each one.</param>
+    /// <param name="ct">Cancels decoding (ffmpeg processes are ended).</param>
+    /// <returns>One input per source, in order; sides naming the same media span share one pixel array.</returns>
+    /// <exception cref="TrainingDataException">Media that cannot be decoded: <c>file:line: what</c>.</exception>
+    public static async Task<SideInput[]> LoadSidesAsync(IReadOnlyList<SideSource> sources, TrainingDataOptions options,
+        TrainingDataStats stats, IProgress<(int Done, int Total)>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(stats);
+        Validate(options);
+
+        var jobs = new List<(MediaKey Key, SideSource Source)>();
+        var index = new Dictionary<MediaKey, int>();
+        foreach (SideSource source in sources)
+        {
+            if (KeyOf(source.Side) is not MediaKey key || index.ContainsKey(key)) continue;
             index.Add(key, jobs.Count);
-            jobs.Add((key, line, side.Video is not null ? name + ".video" : name + ".image"));
+            jobs.Add((key, source));
         }
 
         var pixels = new float[jobs.Count][];
@@ -132,20 +164,15 @@ internal static class TrainingData
             new ParallelOptions { MaxDegreeOfParallelism = options.MaxConcurrentDecodes, CancellationToken = ct },
             async (j, token) =>
             {
-                (MediaKey key, int line, string where) = jobs[j];
-                pixels[j] = await DecodeOrReadAsync(manifestPath, key, line, where, options, cache, stats, token).ConfigureAwait(false);
+                (MediaKey key, SideSource source) = jobs[j];
+                string where = source.Side.Video is not null ? source.Where + ".video" : source.Where + ".image";
+                pixels[j] = await DecodeOrReadAsync(source.File, key, source.Line, where, options, cache, stats, token).ConfigureAwait(false);
                 progress?.Report((Interlocked.Increment(ref done), jobs.Count));
             }).ConfigureAwait(false);
 
-        int eot = Gpt2Text.EndOfText;
-        var examples = new TrainingExample[entries.Count];
-        for (int i = 0; i < entries.Count; i++)
-        {
-            ManifestEntry e = entries[i];
-            int[]? target = e.TargetText is null ? null : [eot, .. Gpt2Text.Encode(e.TargetText, options.MaxTextTokens)];
-            examples[i] = new TrainingExample(e.Line, e.Task, Side(e.Query), Side(e.Positive), [.. e.Negatives.Select(Side)], target, e.From);
-        }
-        return examples;
+        var inputs = new SideInput[sources.Count];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = Side(sources[i].Side);
+        return inputs;
 
         SideInput Side(SideSpec side)
         {
@@ -161,6 +188,18 @@ internal static class TrainingData
                 TextIds = text is null ? [] : Gpt2Text.Encode(text, options.MaxTextTokens),
             };
         }
+    }
+
+    private static void Validate(TrainingDataOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ImageSize, 16, "options.ImageSize");
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.ImageSize, 1024, "options.ImageSize");
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.FramesPerWindow, 1, "options.FramesPerWindow");
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.FramesPerWindow, 64, "options.FramesPerWindow");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxTextTokens, "options.MaxTextTokens");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConcurrentDecodes, "options.MaxConcurrentDecodes");
+        if (!(options.DefaultVideoSeconds > 0 && options.DefaultVideoSeconds <= 3600))
+            throw new ArgumentOutOfRangeException(nameof(options), options.DefaultVideoSeconds, "DefaultVideoSeconds must be in (0, 3600].");
     }
 
     private static MediaKey? KeyOf(SideSpec side) =>

@@ -87,7 +87,7 @@ internal static class TrainingManifest
 
     private static string Problem(TrainingDataException ex) => ex.Message[(ex.ManifestPath.Length + 2 + ex.Line.ToString(CultureInfo.InvariantCulture).Length + 1)..];
 
-    private readonly record struct LineContext(string Manifest, int Line, string Folder)
+    internal readonly record struct LineContext(string Manifest, int Line, string Folder)
     {
         public TrainingDataException Error(string problem) => new(Manifest, Line, problem);
     }
@@ -162,7 +162,7 @@ internal static class TrainingManifest
     private static TargetSide DefaultFrom(SideSpec query, SideSpec positive) =>
         positive.IsVisual && !query.IsVisual ? TargetSide.Positive : TargetSide.Query;
 
-    private static SideSpec ParseSide(LineContext at, JsonElement side, string name)
+    internal static SideSpec ParseSide(LineContext at, JsonElement side, string name)
     {
         if (side.ValueKind != JsonValueKind.Object)
             throw at.Error($"\"{name}\" is {Describe(side)}; it must be an object with \"video\", \"image\" and/or \"text\", e.g. {{\"text\": \"a dog runs\"}}.");
@@ -223,7 +223,7 @@ internal static class TrainingManifest
     }
 
     /// <summary>Rejects unknown and duplicate fields: a misspelt field must not be silently ignored.</summary>
-    private static void CheckFields(LineContext at, JsonElement obj, string[] allowed, string where)
+    internal static void CheckFields(LineContext at, JsonElement obj, string[] allowed, string where)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (JsonProperty prop in obj.EnumerateObject())
@@ -235,7 +235,7 @@ internal static class TrainingManifest
         }
     }
 
-    private static string Kind(JsonElement e) => e.ValueKind switch
+    internal static string Kind(JsonElement e) => e.ValueKind switch
     {
         JsonValueKind.Object => "object",
         JsonValueKind.Array => "array",
@@ -246,14 +246,14 @@ internal static class TrainingManifest
         _ => "value",
     };
 
-    private static string Describe(JsonElement e)
+    internal static string Describe(JsonElement e)
     {
         string raw = e.GetRawText();
         if (raw.Length > 40) raw = raw[..37] + "...";
         return e.ValueKind == JsonValueKind.String && string.IsNullOrWhiteSpace(e.GetString()) ? "an empty string" : $"{raw} (a {Kind(e)})";
     }
 
-    private static string FirstSentence(string message)
+    internal static string FirstSentence(string message)
     {
         int cut = message.IndexOf(" LineNumber", StringComparison.Ordinal);
         return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');

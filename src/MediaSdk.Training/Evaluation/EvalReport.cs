@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MediaSdk.Model;
+
+namespace MediaSdk.Training;
+
+/// <summary>What the frames are replaced with, to check what a score depends on (docs/benchmark-suite.md "Controls").</summary>
+public enum EvalControl
+{
+    /// <summary>The frames as decoded.</summary>
+    None,
+
+    /// <summary>Every pixel 0 after preprocessing (mid-grey): only the text is left, so visual tasks should fall to chance.</summary>
+    BlankFrames,
+
+    /// <summary>Each window's frames in reverse order: direction- and order-dependent questions (tag "order") should drop.</summary>
+    ReversedFrames,
+}
+
+/// <summary>How <see cref="BenchEvaluator"/> runs.</summary>
+public sealed record EvalOptions
+{
+    /// <summary>The defaults: no cache, no control, every query, the encoder's default threads.</summary>
+    public static EvalOptions Default { get; } = new();
+
+    /// <summary>Decoded-window cache folder (the training data cache format); null: decode every time.</summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>Frame control. Default <see cref="EvalControl.None"/>.</summary>
+    public EvalControl Control { get; init; } = EvalControl.None;
+
+    /// <summary>Score only the first N queries of each task (a quick look); null: all.</summary>
+    public int? MaxQueriesPerTask { get; init; }
+
+    /// <summary>libtorch threads; null: the encoder's default (min(cores, 4)).</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Where the encoder runs. Default <see cref="EncoderDevice.Auto"/>.</summary>
+    public EncoderDevice Device { get; init; } = EncoderDevice.Auto;
+
+    /// <summary>Sides embedded per forward pass. Default 32.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Media files decoded at once. Default 2.</summary>
+    public int MaxConcurrentDecodes { get; init; } = 2;
+}
+
+/// <summary>Progress of an evaluation: <paramref name="Stage"/> is "decode" (media spans) or "embed" (distinct sides).</summary>
+/// <param name="Stage">"decode" or "embed".</param>
+/// <param name="Done">Items done.</param>
+/// <param name="Total">Items in the stage.</param>
+public readonly record struct EvalProgress(string Stage, int Done, int Total);
+
+/// <summary>Hit@1 of a set of queries.</summary>
+/// <param name="Hit1">Fraction of queries whose positive scores strictly highest (ties are misses), in [0, 1].</param>
+/// <param name="Chance">Mean over the queries of 1 / candidates: the expected Hit@1 of a random ranking.</param>
+/// <param name="N">Queries scored.</param>
+public sealed record TaskScore(double Hit1, double Chance, int N)
+{
+    /// <summary>The same numbers over the queries carrying each tag (e.g. "order", "heldout"); empty when none do.</summary>
+    public IReadOnlyDictionary<string, TaskScore> Tags { get; init; } = new Dictionary<string, TaskScore>();
+}
+
+/// <summary>The result of <see cref="BenchEvaluator.RunAsync"/>.</summary>
+/// <param name="Overall">Mean of the tasks' Hit@1 (each task counts once, whatever its size).</param>
+/// <param name="Tasks">Per task, in bench.json order.</param>
+public sealed record EvalReport(double Overall, IReadOnlyDictionary<string, TaskScore> Tasks)
+{
+    /// <summary>The bench's split ("test", "val", ...).</summary>
+    public string Split { get; init; } = "";
+
+    /// <summary>The model's id@version.</summary>
+    public string Model { get; init; } = "";
+
+    /// <summary>The frame control used.</summary>
+    public EvalControl Control { get; init; } = EvalControl.None;
+
+    /// <summary>Wall time of the whole evaluation.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Mean of the tasks' chance levels.</summary>
+    public double Chance => Tasks.Count == 0 ? 0 : Tasks.Values.Average(t => t.Chance);
+
+    /// <summary>The report as JSON (ARCHITECTURE.md): <c>{"overall": x, "tasks": {"&lt;task&gt;": {"hit1": x, "chance": c,
+    /// "n": n, "tags": {...}}}, "chance": .., "split": .., "control": .., "model": .., "seconds": ..}</c>.</summary>
+    public string ToJson()
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("overall", Round(Overall));
+            w.WriteStartObject("tasks");
+            foreach ((string name, TaskScore score) in Tasks)
+            {
+                w.WritePropertyName(name);
+                WriteScore(w, score, tags: true);
+            }
+            w.WriteEndObject();
+            w.WriteNumber("chance", Round(Chance));
+            w.WriteString("split", Split);
+            w.WriteString("control", ControlName(Control));
+            w.WriteString("model", Model);
+            w.WriteNumber("seconds", Math.Round(Elapsed.TotalSeconds, 1));
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>The CLI spelling of a control: none, blank, reversed.</summary>
+    public static string ControlName(EvalControl control) => control switch
+    {
+        EvalControl.BlankFrames => "blank",
+        EvalControl.ReversedFrames => "reversed",
+        _ => "none",
+    };
+
+    private static void WriteScore(Utf8JsonWriter w, TaskScore score, bool tags)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("hit1", Round(score.Hit1));
+        w.WriteNumber("chance", Round(score.Chance));
+        w.WriteNumber("n", score.N);
+        if (tags && score.Tags.Count > 0)
+        {
+            w.WriteStartObject("tags");
+            foreach ((string tag, TaskScore s) in score.Tags)
+            {
+                w.WritePropertyName(tag);
+                WriteScore(w, s, tags: false);
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    private static double Round(double x) => Math.Round(x, 6);
+
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"overall {Overall:F4} over {Tasks.Count} task(s)");
+}
