@@ -5,5 +5,6 @@ using MediaSdk.Cli;
 var root = new RootCommand("mediasdk: real-time video understanding from the shell (tag files and live streams).");
 root.Subcommands.Add(TagCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(SynthCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 return await CliRunner.RunAsync(root, args).ConfigureAwait(false);
