@@ -1,5 +1,5 @@
 // MediaSdk build script. Entry point: ./build.sh <target> (it installs system packages first).
-// Targets: Build, Test, Demo, Bench, Pack, Clean. No #addin/#tool: runs offline (PLATFORM.md).
+// Targets: Build, Test, Demo, Bench, Pack, Clean, train-default. No #addin/#tool: runs offline (PLATFORM.md).
 using System.Xml.Linq;
 
 var target = Argument("target", "Build");
@@ -98,6 +98,56 @@ Task("Bench")
     });
     if (exit != 0) throw new Exception($"Benchmarks failed with exit code {exit}; see the log above and docs/benchmarks.md.");
 });
+
+// The shipped default model's recipe. Hyperparameters were chosen on the val split (docs/results.md); the test split
+// is evaluated once, at the end.
+const string DefaultModelSteps = "3000";
+const string DefaultModelArgs = "--arch btok-tiny --batch 32 --lr 2e-3 --ntp-vocab targets --seed 1 --threads 2 --save-every 250";
+
+Task("train-default")
+    .Description("Reproduces models/btok-tiny: generates the default synthetic world (artifacts/synth/default), trains btok-tiny "
+        + "on its train split, evaluates the test split once and installs model, log, curves and eval table into models/btok-tiny. "
+        + "--steps=N overrides the step count and then installs into artifacts/models/btok-tiny instead (CI runs that with "
+        + "--synth-config=small); --install forces installing into models/btok-tiny.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    string steps = Argument("steps", DefaultModelSteps);
+    string synthConfig = Argument("synth-config", "");
+    bool install = HasArgument("install") || !HasArgument("steps");
+    var world = artifacts.Combine("synth").Combine(synthConfig == "" ? "default" : System.IO.Path.GetFileNameWithoutExtension(synthConfig));
+    if (!FileExists(world.Combine("test").CombineWithFilePath("bench.json")))
+        Run($"synth --out {Quote(world.FullPath)}" + (synthConfig == "" ? "" : $" --config {Quote(synthConfig)}"));
+    var run = artifacts.Combine("train").Combine(install ? "btok-tiny" : "btok-tiny-short");
+    if (DirectoryExists(run)) DeleteDirectory(run, new DeleteDirectorySettings { Recursive = true });
+    Run($"train --data {Quote(world.CombineWithFilePath("train.jsonl").FullPath)} --out {Quote(run.FullPath)} --steps {steps} "
+        + $"--cache {Quote(world.Combine("cache").FullPath)} --export-fp16 {DefaultModelArgs}");
+    string json = Capture($"eval --model {Quote(run.FullPath)} --bench {Quote(world.Combine("test").FullPath)} --cache {Quote(world.Combine("cache").FullPath)} --format json");
+    System.IO.File.WriteAllText(run.CombineWithFilePath("eval-test.json").FullPath, json);
+    string table = Capture($"eval --model {Quote(run.FullPath)} --bench {Quote(world.Combine("test").FullPath)} --cache {Quote(world.Combine("cache").FullPath)}");
+    System.IO.File.WriteAllText(run.CombineWithFilePath("eval-test.txt").FullPath, table);
+
+    var destination = install ? MakeAbsolute(Directory("./models/btok-tiny")) : artifacts.Combine("models").Combine("btok-tiny");
+    EnsureDirectoryExists(destination);
+    foreach (string file in new[] { "config.json", "model.safetensors", "log.jsonl", "curves.png", "eval-test.json", "eval-test.txt" })
+        CopyFile(run.CombineWithFilePath(file), destination.CombineWithFilePath(file));
+    Information($"btok-tiny ({steps} steps) installed in {destination}; test split:\n{table}");
+});
+
+void Run(string arguments)
+{
+    int exit = StartProcess(cli, new ProcessSettings { Arguments = arguments });
+    if (exit != 0) throw new Exception($"mediasdk {arguments.Split(' ')[0]} exited with {exit}.");
+}
+
+string Capture(string arguments)
+{
+    int exit = StartProcess(cli, new ProcessSettings { Arguments = arguments, RedirectStandardOutput = true }, out IEnumerable<string> lines);
+    if (exit != 0) throw new Exception($"mediasdk {arguments.Split(' ')[0]} exited with {exit}.");
+    return string.Join("\n", lines) + "\n";
+}
+
+static string Quote(string path) => "\"" + path + "\"";
 
 Task("Pack")
     .Description("Packs the library and the mediasdk dotnet tool into artifacts/packages.")
