@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace MediaSdk.Synth;
@@ -146,8 +147,18 @@ public sealed record SynthConfig
         SynthConfig? config;
         try
         {
-            using FileStream stream = File.OpenRead(path);
-            config = JsonSerializer.Deserialize(stream, SynthJsonContext.Default.SynthConfig);
+            // Overlay the file on the default config's JSON: the source-generated reader sets every init-only
+            // property, so a field missing from the file would otherwise become null instead of keeping its default.
+            JsonNode? file = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions
+            {
+                CommentHandling = JsonCommentHandling.Skip,
+                AllowTrailingCommas = true,
+            });
+            if (file is not JsonObject overlay)
+                throw new JsonException("the file must hold one JSON object");
+            var merged = (JsonObject)JsonNode.Parse(Default.ToJson())!;
+            Overlay(merged, overlay);
+            config = merged.Deserialize(SynthJsonContext.Default.SynthConfig);
         }
         catch (JsonException e)
         {
@@ -166,6 +177,18 @@ public sealed record SynthConfig
             throw new MediaFormatException($"synth config '{path}': {e.Message.Split(" (Parameter")[0]}");
         }
         return config;
+    }
+
+    private static void Overlay(JsonObject target, JsonObject source)
+    {
+        foreach ((string key, JsonNode? value) in source)
+        {
+            // Nested records merge field by field; colour tables and lists are replaced whole.
+            if (value is JsonObject inner && target[key] is JsonObject existing && key is not ("colours" or "backgroundColours"))
+                Overlay(existing, inner);
+            else
+                target[key] = value?.DeepClone();
+        }
     }
 
     /// <summary>The config as indented JSON (what Load reads back to an equal config).</summary>
@@ -316,7 +339,7 @@ public sealed record SynthSplits
     public SynthCounts Test { get; init; } = new() { Images = 200, Clips = 300, Long = 30 };
 }
 
-/// <summary>Item counts of one split; a field left out of a config file is 0.</summary>
+/// <summary>Item counts of one split.</summary>
 public sealed record SynthCounts
 {
     /// <summary>Still images (PNG).</summary>

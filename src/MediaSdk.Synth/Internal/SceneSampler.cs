@@ -89,7 +89,8 @@ internal sealed class SceneSampler
         public required string Colour;
         public required string Size;
         public required string Texture;
-        public double X, Y, Scale = 1;
+        public double X, Y, Scale = 1; // X, Y: the start place (what the scene records)
+        public double DX, DY; // displacement planned so far (long videos)
         public bool HasEvent, Gone;
     }
 
@@ -174,11 +175,11 @@ internal sealed class SceneSampler
                 if (MotionBanned(o.Shape, m)) continue;
                 bool ok = m switch
                 {
-                    "move-left" => o.X - SceneMotion.MoveDistance >= Lo - Eps,
-                    "move-right" => o.X + SceneMotion.MoveDistance <= Hi + Eps,
-                    "move-up" => o.Y - SceneMotion.MoveDistance >= Lo - Eps,
-                    "move-down" => o.Y + SceneMotion.MoveDistance <= Hi + Eps,
-                    "bounce" => o.Y - SceneMotion.BounceHeight >= Lo - Eps,
+                    "move-left" => o.X + o.DX - SceneMotion.MoveDistance >= Lo - Eps,
+                    "move-right" => o.X + o.DX + SceneMotion.MoveDistance <= Hi + Eps,
+                    "move-up" => o.Y + o.DY - SceneMotion.MoveDistance >= Lo - Eps,
+                    "move-down" => o.Y + o.DY + SceneMotion.MoveDistance <= Hi + Eps,
+                    "bounce" => o.Y + o.DY - SceneMotion.BounceHeight >= Lo - Eps,
                     "grow" => o.Scale * SceneMotion.GrowFactor <= 1.7,
                     "shrink" => o.Scale * SceneMotion.ShrinkFactor >= 0.5,
                     "rotate" => true,
@@ -205,7 +206,7 @@ internal sealed class SceneSampler
                 _ => (0.22, 0.78, 0.22, 0.78),
             };
             // Keep clear of the objects already placed when the region allows it.
-            double best = -1, bx = 0, by = 0;
+            double best = double.NegativeInfinity, bx = 0.5, by = 0.5;
             for (int attempt = 0; attempt < 24; attempt++)
             {
                 double x = U(x0, x1), y = U(y0, y1);
@@ -490,6 +491,8 @@ internal sealed class SceneSampler
                         Plan o = _objects[i];
                         List<string> options = Candidates(o, active);
                         if (o.Shape is "circle" or "ring" && o.Texture == "solid") options.Remove("rotate");
+                        // Until the subject's own slot, the others carry the video: none may leave it yet.
+                        if (s < subjectSlot) options.Remove("disappear");
                         if (options.Count == 0) continue;
                         (actor, motion) = (i, Pick(options));
                         break;
@@ -513,10 +516,10 @@ internal sealed class SceneSampler
             o.HasEvent = true;
             switch (motion)
             {
-                case "move-left": o.X -= SceneMotion.MoveDistance; break;
-                case "move-right": o.X += SceneMotion.MoveDistance; break;
-                case "move-up": o.Y -= SceneMotion.MoveDistance; break;
-                case "move-down": o.Y += SceneMotion.MoveDistance; break;
+                case "move-left": o.DX -= SceneMotion.MoveDistance; break;
+                case "move-right": o.DX += SceneMotion.MoveDistance; break;
+                case "move-up": o.DY -= SceneMotion.MoveDistance; break;
+                case "move-down": o.DY += SceneMotion.MoveDistance; break;
                 case "grow": o.Scale *= SceneMotion.GrowFactor; break;
                 case "shrink": o.Scale *= SceneMotion.ShrinkFactor; break;
                 case "disappear": o.Gone = true; break;
