@@ -65,29 +65,33 @@ public static class SynthGenerator
         int total = scenes.Count, done = 0, rendered = 0;
         progress?.Report((0, total));
 
-        // Each worker owns a renderer; items are independent, and the manifest below is written in scene order.
+        // Each worker owns a renderer; units are independent, and the manifest below is written in scene order.
         var renderers = new System.Collections.Concurrent.ConcurrentBag<SceneRenderer>();
         try
         {
-            await Parallel.ForEachAsync(scenes, new ParallelOptions { MaxDegreeOfParallelism = config.Workers, CancellationToken = ct },
-                async (scene, token) =>
+            await Parallel.ForEachAsync(Units(scenes), new ParallelOptions { MaxDegreeOfParallelism = config.Workers, CancellationToken = ct },
+                async (unit, token) =>
                 {
-                    string path = Path.Combine(root, scene.Media);
-                    if (!File.Exists(path))
+                    SynthScene[] items = [.. unit.Select(i => scenes[i])];
+                    string[] paths = [.. items.Select(s => Path.Combine(root, s.Media))];
+                    if (!paths.All(File.Exists))
                     {
                         if (!renderers.TryTake(out SceneRenderer? renderer))
                             renderer = new SceneRenderer(config);
                         try
                         {
-                            await ClipEncoder.WriteAsync(renderer, scene, path, token).ConfigureAwait(false);
+                            if (items[0].Kind == "image")
+                                await ClipEncoder.WriteImageAsync(renderer, items[0], paths[0], token).ConfigureAwait(false);
+                            else
+                                await ClipEncoder.WriteClipsAsync(renderer, items, paths, token).ConfigureAwait(false);
                         }
                         finally
                         {
                             renderers.Add(renderer);
                         }
-                        Interlocked.Increment(ref rendered);
+                        Interlocked.Add(ref rendered, items.Length);
                     }
-                    progress?.Report((Interlocked.Increment(ref done), total));
+                    progress?.Report((Interlocked.Add(ref done, items.Length), total));
                 }).ConfigureAwait(false);
         }
         finally
@@ -158,6 +162,43 @@ public static class SynthGenerator
         foreach (SynthScene s in scenes)
             sb.Append(ToJson(s)).Append('\n');
         return sb.ToString();
+    }
+
+    /// <summary>Clips per ffmpeg run (one process start, about 0.3 s of CPU, per batch instead of per clip).</summary>
+    internal const int ClipBatch = 32;
+
+    /// <summary>Long videos per ffmpeg run.</summary>
+    internal const int LongBatch = 4;
+
+    /// <summary>
+    /// Work units in scene order: each image alone; clips and long videos in batches of one split, kind and CRF, in
+    /// index order. The batching depends only on the scene list, so a video's bytes (which x264 may make depend on its
+    /// batch neighbours) are the same in every run of the same config.
+    /// </summary>
+    internal static List<List<int>> Units(IReadOnlyList<SynthScene> scenes)
+    {
+        var units = new List<List<int>>();
+        var open = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (int i = 0; i < scenes.Count; i++)
+        {
+            SynthScene s = scenes[i];
+            if (s.Kind == "image")
+            {
+                units.Add([i]);
+                continue;
+            }
+            string key = $"{s.Split}|{s.Kind}|{s.Crf}|{s.Width}x{s.Height}@{s.Fps}";
+            if (!open.TryGetValue(key, out List<int>? batch))
+            {
+                batch = [];
+                open[key] = batch;
+                units.Add(batch);
+            }
+            batch.Add(i);
+            if (batch.Count == (s.Kind == "long" ? LongBatch : ClipBatch))
+                open.Remove(key);
+        }
+        return units;
     }
 
     /// <summary>Creates the folder, or accepts an existing one that is empty or holds output of the same config.</summary>
