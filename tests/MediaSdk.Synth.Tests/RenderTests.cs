@@ -79,6 +79,16 @@ public sealed class RenderTests
     }
 
     [Fact]
+    public void Render_OverlappingObjects_SubjectOnTopUnlessOccluder()
+    {
+        using var r = new SceneRenderer(SynthConfig.Default);
+        var blue = new SynthObject { Id = 1, Shape = "circle", Colour = "blue", Size = "large", Texture = "solid", X = 0.5, Y = 0.5 };
+        SynthScene s = Scene(objects: [RedSquare(), blue]);
+        Assert.Equal((0xE0, 0x20, 0x20), Pixel(r.Render(s, 0), 64, 64));
+        Assert.Equal((0x20, 0x50, 0xF0), Pixel(r.Render(s with { Id = "occluded", Occluder = 1 }, 0), 64, 64));
+    }
+
+    [Fact]
     public void Render_AppearEvent_InvisibleBeforeVisibleAfter()
     {
         using var r = new SceneRenderer(SynthConfig.Default);

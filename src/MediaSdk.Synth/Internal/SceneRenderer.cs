@@ -63,10 +63,14 @@ internal sealed class SceneRenderer : IDisposable
         SKBitmap bg = Background(s);
         float margin = (bg.Width - s.Width) / 2f;
         canvas.DrawBitmap(bg, -margin, -margin, _blit);
-        for (int i = 0; i < s.Objects.Count; i++)
+        // The subject goes over the other objects (so paths that cross never hide it by accident); only the occluder,
+        // whose job is to hide it for a while, goes over the subject.
+        for (int i = 1; i < s.Objects.Count; i++)
             if (i != s.Occluder)
                 DrawObject(canvas, s, i, t);
-        if (s.Occluder is int occ && occ >= 0 && occ < s.Objects.Count)
+        if (s.Objects.Count > 0)
+            DrawObject(canvas, s, 0, t);
+        if (s.Occluder is int occ && occ > 0 && occ < s.Objects.Count)
             DrawObject(canvas, s, occ, t);
         canvas.Restore();
 
