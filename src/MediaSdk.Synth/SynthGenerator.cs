@@ -212,6 +212,12 @@ public static class SynthGenerator
             if (!File.Exists(configPath) || File.ReadAllText(configPath) != configJson)
                 throw new ArgumentException(
                     $"synth output '{root}' is not empty and is not synth output of this config; pass an empty or new folder (or delete this one).");
+            // An interrupted run may have left temporary files; finished media files are kept and reused.
+            string media = Path.Combine(root, "media");
+            if (Directory.Exists(media))
+                foreach (string f in Directory.EnumerateFiles(media, "*", SearchOption.AllDirectories))
+                    if (f.EndsWith(".part", StringComparison.Ordinal) || Path.GetFileName(f).StartsWith('.'))
+                        File.Delete(f);
             return;
         }
         Directory.CreateDirectory(root);

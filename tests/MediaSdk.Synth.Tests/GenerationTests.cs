@@ -115,9 +115,12 @@ public sealed class GenerationTests(SmallRunsFixture runs) : IClassFixture<Small
     public async Task GenerateAsync_SameConfigFolder_ReusesFiles()
     {
         var (a, _) = Runs();
+        string leftover = Path.Combine(a.OutputDirectory, "media/clips/train/.train-clip-000000-batch-000.mp4");
+        await File.WriteAllTextAsync(leftover, "interrupted", TestContext.Current.CancellationToken);
         SynthResult again = await SynthGenerator.GenerateAsync(SynthConfig.Small, a.OutputDirectory, ct: TestContext.Current.CancellationToken);
         Assert.Equal(0, again.Rendered);
         Assert.Equal(a.Scenes.Count, again.Reused);
+        Assert.False(File.Exists(leftover));
     }
 
     [Fact(Timeout = 60_000)]
