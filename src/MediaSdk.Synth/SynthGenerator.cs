@@ -58,8 +58,7 @@ public static class SynthGenerator
         config.Validate();
         var clock = Stopwatch.StartNew();
         string root = Path.GetFullPath(outputDirectory);
-        string configJson = config.ToJson();
-        PrepareFolder(root, configJson);
+        PrepareFolder(root, config);
 
         List<SynthScene> scenes = new SceneSampler(config).SampleAll();
         int total = scenes.Count, done = 0, rendered = 0;
@@ -201,15 +200,30 @@ public static class SynthGenerator
         return units;
     }
 
-    /// <summary>Creates the folder, or accepts an existing one that is empty or holds output of the same config.</summary>
-    private static void PrepareFolder(string root, string configJson)
+    /// <summary>True when a stored config.json describes the same output as <paramref name="config"/> (the worker count does not change it).</summary>
+    private static bool SameOutput(string storedJson, SynthConfig config)
     {
+        try
+        {
+            SynthConfig? stored = JsonSerializer.Deserialize(storedJson, SynthJsonContext.Default.SynthConfig);
+            return stored is not null && (stored with { Workers = 1 }).ToJson() == (config with { Workers = 1 }).ToJson();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Creates the folder, or accepts an existing one that is empty or holds output of the same config.</summary>
+    private static void PrepareFolder(string root, SynthConfig config)
+    {
+        string configJson = config.ToJson();
         if (File.Exists(root))
             throw new ArgumentException($"synth output '{root}' is a file; pass a folder path (it is created if missing).");
         string configPath = Path.Combine(root, ConfigFile);
         if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
         {
-            if (!File.Exists(configPath) || File.ReadAllText(configPath) != configJson)
+            if (!File.Exists(configPath) || !SameOutput(File.ReadAllText(configPath), config))
                 throw new ArgumentException(
                     $"synth output '{root}' is not empty and is not synth output of this config; pass an empty or new folder (or delete this one).");
             // An interrupted run may have left temporary files; finished media files are kept and reused.
