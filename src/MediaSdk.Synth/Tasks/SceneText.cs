@@ -85,6 +85,9 @@ internal static class SceneText
         ["move-down"] = "down",
     };
 
+    private static readonly HashSet<string> s_reversible =
+        new(["move-left", "move-right", "move-up", "move-down", "grow", "shrink", "appear", "disappear"], StringComparer.Ordinal);
+
     private static readonly string[] s_numbers = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
 
     /// <summary>Options of the direction question.</summary>
@@ -210,14 +213,13 @@ internal static class SceneText
         SynthEvent? main = MainEvent(scene);
         if (main is not null && main.Object == 0 && shapeUnique)
         {
-            if (s_directions.TryGetValue(main.Motion, out string? direction))
-                questions.Add(new SceneQuestion($"which way does the {shape} move?", direction, Directions, Order: true));
-            else if (main.Motion is "grow" or "shrink")
-                questions.Add(new SceneQuestion($"how does the size of the {shape} change?", main.Motion == "grow" ? SizeChanges[0] : SizeChanges[1], SizeChanges, Order: true));
-            else if (main.Motion is "appear" or "disappear")
-                questions.Add(new SceneQuestion($"how does the visibility of the {shape} change?", main.Motion == "appear" ? VisibilityChanges[0] : VisibilityChanges[1], VisibilityChanges, Order: true));
-            else if (main.Motion == "collide" && main.Other is int other && other >= 0 && other < scene.Objects.Count)
+            // One question over every motion label (11 options, not 2-4), so chance stays low and the answer is never
+            // one of two. Motions whose time reversal is another motion (directions, size, visibility) are "order".
+            if (main.Motion == "collide" && main.Other is int other && other >= 0 && other < scene.Objects.Count)
                 questions.Add(new SceneQuestion($"what does the {shape} run into?", ShapeLabel(scene.Objects[other].Shape), [.. vocab.Shapes.Select(ShapeLabel)], Order: false));
+            else
+                questions.Add(new SceneQuestion($"what is the {shape} doing?", MotionLabel(main.Motion), [.. vocab.Motions.Select(MotionLabel)],
+                    Order: s_reversible.Contains(main.Motion)));
             questions.Add(new SceneQuestion($"what colour is the {shape}?", Words(subject.Colour), [.. vocab.Colours.Select(Words)], Order: false));
         }
 
@@ -226,7 +228,7 @@ internal static class SceneText
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (SynthEvent e in scene.Events.OrderBy(e => e.Start))
             if (keys.Add(EventKey(scene, e))) firsts.Add(e);
-        if (firsts.Count >= 2)
+        if (firsts.Count >= 3)
         {
             List<SynthEvent> chosen = firsts.Take(4).ToList();
             bool apart = true;

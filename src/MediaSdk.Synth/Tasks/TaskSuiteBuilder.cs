@@ -84,7 +84,8 @@ public static class TaskSuiteBuilder
         }
 
         int maxObjects = scenes.Count == 0 ? 1 : scenes.Max(s => s.Objects.Count);
-        IReadOnlyList<string> counts = [.. Enumerable.Range(1, maxObjects).Select(SceneText.Number)];
+        // Count options run past the largest count so a count question is not a two- or three-way guess.
+        IReadOnlyList<string> counts = [.. Enumerable.Range(1, Math.Max(maxObjects, 6)).Select(SceneText.Number)];
         IReadOnlyList<string> words = vocab.Words.Count > 0
             ? vocab.Words
             : [.. scenes.SelectMany(s => s.Texts).Select(t => t.Text).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
@@ -228,28 +229,41 @@ public static class TaskSuiteBuilder
         }
     }
 
-    /// <summary>Long video: each event's description -> that video's event-aligned spans. Distractor spans describe
-    /// other events and overlap the positive span by at most half of either span.</summary>
+    /// <summary>
+    /// Long video: each event's description -> candidate spans of that video: the event's own span (the positive), the
+    /// spans of its other events, and every 2 s window (1 s hop) that overlaps the positive by at most 0.5 s, so most
+    /// candidates show other events or nothing happening. Spans describing the same event as the query are left out.
+    /// </summary>
     private static IEnumerable<(BenchSide Query, List<BenchSide> Spans, int Positive)> Moments(SynthScene s, Random random)
     {
+        const double Window = 2.0, Hop = 1.0, MaxOverlap = 0.5;
         var events = new List<(SynthEvent Event, double Start, double End, string Key)>();
         foreach (SynthEvent e in s.Events)
         {
             double start = Math.Max(0, e.Start), end = s.Duration > 0 ? Math.Min(e.End, s.Duration) : e.End;
             if (end - start >= 0.25) events.Add((e, start, end, SceneText.EventKey(s, e)));
         }
+        static double Overlap(double a0, double a1, double b0, double b1) => Math.Min(a1, b1) - Math.Max(a0, b0);
         for (int i = 0; i < events.Count; i++)
         {
             (SynthEvent e, double start, double end, string key) = events[i];
             var spans = new List<BenchSide> { BenchSide.OfVideo(s.Media, start, end) };
+            var sameEvent = events.Where((x, j) => j != i && x.Key == key).ToList();
             for (int j = 0; j < events.Count; j++)
             {
                 if (j == i || events[j].Key == key) continue;
-                double overlap = Math.Min(end, events[j].End) - Math.Max(start, events[j].Start);
+                double overlap = Overlap(start, end, events[j].Start, events[j].End);
                 if (overlap > 0.5 * (end - start) || overlap > 0.5 * (events[j].End - events[j].Start)) continue;
                 spans.Add(BenchSide.OfVideo(s.Media, events[j].Start, events[j].End));
             }
-            if (spans.Distinct().Count() < 2) continue;
+            for (double w = 0; w + Window <= s.Duration + 1e-9; w += Hop)
+            {
+                if (Overlap(start, end, w, w + Window) > MaxOverlap) continue;
+                if (sameEvent.Any(x => Overlap(x.Start, x.End, w, w + Window) > MaxOverlap)) continue;
+                spans.Add(BenchSide.OfVideo(s.Media, w, w + Window));
+            }
+            spans = [.. spans.Distinct()];
+            if (spans.Count < 2) continue;
             yield return (new BenchSide(null, null, null, null, SceneText.EventPhrase(s, e, random), MomentInstruction), spans, 0);
         }
     }
@@ -303,7 +317,8 @@ public static class TaskSuiteBuilder
                     foreach ((BenchSide query, List<BenchSide> spans, int positive) in Moments(s, random))
                     {
                         BenchSide span = spans[positive];
-                        List<BenchSide> negatives = [.. spans.Where((_, k) => k != positive)];
+                        // Three hard negatives per pair keep a moment batch's cost near the other tasks'.
+                        List<BenchSide> negatives = [.. spans.Where((_, k) => k != positive).OrderBy(_ => random.Next()).Take(3)];
                         pairs.Add(new TrainPair("moment", query, span, negatives, null));
                         // The span describes its own event (GIC target from the span): the reverse direction.
                         pairs.Add(new TrainPair("moment-caption", span, BenchSide.OfText(query.Text!), [], query.Text, "query"));

@@ -49,8 +49,8 @@ internal sealed record TrainingDataOptions(int ImageSize, int FramesPerWindow, i
     /// (with a known duration the whole clip is one window). Default 2 s, the inference window length.</summary>
     public double DefaultVideoSeconds { get; init; } = 2.0;
 
-    /// <summary>Media files decoded at once. Default 2.</summary>
-    public int MaxConcurrentDecodes { get; init; } = 2;
+    /// <summary>Media files decoded at once (each an ffmpeg process, mostly start-up latency). Default 4.</summary>
+    public int MaxConcurrentDecodes { get; init; } = 4;
 }
 
 /// <summary>A side to load and where it was written, for error messages: <c>File:Line: Where ...</c>.</summary>

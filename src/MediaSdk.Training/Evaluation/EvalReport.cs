@@ -42,8 +42,8 @@ public sealed record EvalOptions
     /// <summary>Sides embedded per forward pass. Default 32.</summary>
     public int BatchSize { get; init; } = 32;
 
-    /// <summary>Media files decoded at once. Default 2.</summary>
-    public int MaxConcurrentDecodes { get; init; } = 2;
+    /// <summary>Media files decoded at once (each an ffmpeg process, mostly start-up latency). Default 4.</summary>
+    public int MaxConcurrentDecodes { get; init; } = 4;
 }
 
 /// <summary>Progress of an evaluation: <paramref name="Stage"/> is "decode" (media spans) or "embed" (distinct sides).</summary>

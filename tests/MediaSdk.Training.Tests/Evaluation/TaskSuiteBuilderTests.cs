@@ -123,7 +123,11 @@ public sealed class TaskSuiteBuilderTests : IDisposable
         Assert.True(questions > 20);
         Assert.InRange(order, 1, questions - 1);
         List<JsonElement> video = [.. Lines(Path.Combine(dir, "test", "video_qa.jsonl"))];
-        Assert.Contains(video, q => q.GetProperty("query").GetProperty("text").GetString()!.StartsWith("which way does the", StringComparison.Ordinal));
+        // The motion question offers every motion label (low chance), and a reversible motion is tagged "order".
+        JsonElement motion = Assert.Single(video.Where(q => q.GetProperty("query").GetProperty("text").GetString()!.StartsWith("what is the", StringComparison.Ordinal)).Take(1));
+        Assert.True(motion.GetProperty("candidates").GetArrayLength() >= 4, "the motion question offers too few options");
+        Assert.Contains(video, q => q.GetProperty("query").GetProperty("text").GetString()!.StartsWith("what is the", StringComparison.Ordinal)
+            && q.GetProperty("tags").EnumerateArray().Any(t => t.GetString() == "order"));
         Assert.Contains(video, q => q.GetProperty("query").GetProperty("text").GetString() == "which of these happens first?");
     }
 
