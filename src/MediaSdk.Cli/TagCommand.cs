@@ -10,7 +10,7 @@ namespace MediaSdk.Cli;
 internal static class TagCommand
 {
     private static readonly Argument<string> s_input = new("input") { Description = "A video file or a live URL (tcp, udp, rtp, rtsp, rtmp, srt, http, https)." };
-    private static readonly Option<string?> s_model = new("--model") { Description = "Model directory (config.json + model.safetensors). Default: a seeded random-init model (not trained)." };
+    private static readonly Option<string?> s_model = new("--model") { Description = "Model directory (config.json + model.safetensors). Default: the shipped btok-tiny (trained on the synthetic world of docs/synth.md), else a seeded random-init model." };
     private static readonly Option<string?> s_labels = new("--labels") { Description = "Comma-separated labels to score each window against." };
     private static readonly Option<FileInfo?> s_labelsFile = new("--labels-file") { Description = "A file with one label per line." };
     private static readonly Option<double?> s_window = new("--window") { Description = "Window length in seconds (default 2)." };
@@ -81,7 +81,11 @@ internal static class TagCommand
             .WithSessionOptions(MediaSessionOptions.Default with { EncoderThreads = threads, FfmpegThreads = threads, ExplainWindows = explain })
             .WithEncoderOptions(EncoderOptions.Default with { Device = ParseDevice(p.GetValue(s_device)!) });
         string? modelDir = p.GetValue(s_model);
-        if (modelDir is null)
+        if (modelDir is null && MediaSdkBuilder.HasDefaultModel)
+        {
+            builder.UseDefaultModel();
+        }
+        else if (modelDir is null)
         {
             Console.Error.WriteLine("mediasdk: note: no --model given; using a seeded random-init model (untrained): embeddings are deterministic but tags carry no meaning yet.");
             if (explain)

@@ -54,7 +54,7 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
         (Tensor q, Tensor? ntpQ) = Side(batch, 0, batch.Count, e => e.Query, TargetSide.Query, tokens > 0);
         (Tensor p, Tensor? ntpP) = Side(batch, 0, batch.Count, e => e.Positive, TargetSide.Positive, tokens > 0);
         Tensor? n = negatives.Count > 0 ? Embed(negatives, 0, negatives.Count) : null;
-        (Tensor nce, double accuracy) = InfoNce(q, p, n);
+        (Tensor nce, double accuracy) = InfoNce(q, p, n, SameAsPositive(batch, negatives));
         Tensor loss = nce;
         double? ntp = null;
         if (tokens > 0)
@@ -84,7 +84,7 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
         }
         Tensor qLeaf = q.requires_grad_(true), pLeaf = p.requires_grad_(true);
         Tensor? nLeaf = n?.requires_grad_(true);
-        (Tensor nce, double accuracy) = InfoNce(qLeaf, pLeaf, nLeaf);
+        (Tensor nce, double accuracy) = InfoNce(qLeaf, pLeaf, nLeaf, SameAsPositive(batch, negatives));
         nce.backward();
         Tensor gq = qLeaf.grad!.clone(), gp = pLeaf.grad!.clone();
         Tensor? gn = nLeaf?.grad?.clone();
@@ -197,16 +197,51 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
         return parts.Count == 1 ? parts[0] : cat(parts, 0);
     }
 
-    /// <summary>InfoNCE query -> positive over [positives; hard negatives], and the top-1 accuracy.</summary>
-    public (Tensor Loss, double Accuracy) InfoNce(Tensor queries, Tensor positives, Tensor? negatives)
+    /// <summary>
+    /// InfoNCE query -> positive over [positives; hard negatives], and the top-1 accuracy. Candidates marked in
+    /// <paramref name="sameAsPositive"/> [B, B + H] (another pair's positive or a negative with the same content as this
+    /// query's positive, e.g. the same class label) are left out of that query's softmax: they are not negatives.
+    /// </summary>
+    public (Tensor Loss, double Accuracy) InfoNce(Tensor queries, Tensor positives, Tensor? negatives, bool[,]? sameAsPositive = null)
     {
         Tensor candidates = negatives is null ? positives : cat([positives, negatives], 0);
         Tensor logits = queries.matmul(candidates.t()) / temperature;
+        if (sameAsPositive is not null)
+        {
+            int rows = sameAsPositive.GetLength(0), columns = sameAsPositive.GetLength(1);
+            var flat = new bool[rows * columns];
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < columns; j++) flat[i * columns + j] = sameAsPositive[i, j];
+            Tensor mask = tensor(flat, [rows, columns], device: logits.device);
+            logits = logits.masked_fill(mask, double.NegativeInfinity);
+        }
         Tensor labels = arange(queries.shape[0], dtype: ScalarType.Int64, device: queries.device);
         Tensor loss = nn.functional.cross_entropy(logits, labels);
         double accuracy;
         using (no_grad()) accuracy = logits.argmax(1).eq(labels).to_type(ScalarType.Float64).mean().ToDouble();
         return (loss, accuracy);
+    }
+
+    /// <summary>
+    /// [B, B + H]: true where candidate j (a positive of another pair, or a hard negative) has the same content as pair
+    /// i's positive (same pixels array and text ids), so it must not count as a negative; null when there is none.
+    /// </summary>
+    internal static bool[,]? SameAsPositive(IReadOnlyList<TrainingExample> batch, IReadOnlyList<SideInput> negatives)
+    {
+        int b = batch.Count, columns = b + negatives.Count;
+        bool[,]? mask = null;
+        for (int i = 0; i < b; i++)
+        {
+            SideInput positive = batch[i].Positive;
+            for (int j = 0; j < columns; j++)
+            {
+                if (j == i) continue;
+                SideInput candidate = j < b ? batch[j].Positive : negatives[j - b];
+                if (ReferenceEquals(candidate.Pixels, positive.Pixels) && candidate.TextIds.AsSpan().SequenceEqual(positive.TextIds))
+                    (mask ??= new bool[b, columns])[i, j] = true;
+            }
+        }
+        return mask;
     }
 
     private static long TargetTokens(IReadOnlyList<TrainingExample> batch, double lambdaEffective)

@@ -37,6 +37,24 @@ public sealed class MediaSdkBuilder
         return this;
     }
 
+    /// <summary>Folder of the default model shipped next to the application (models/btok-tiny), whether or not it is there.</summary>
+    public static string DefaultModelDirectory => Path.Combine(AppContext.BaseDirectory, "models", "btok-tiny");
+
+    /// <summary>True when the default model ships with this application (<see cref="DefaultModelDirectory"/> holds one).</summary>
+    public static bool HasDefaultModel => File.Exists(Path.Combine(DefaultModelDirectory, "config.json"));
+
+    /// <summary>
+    /// Uses the default model shipped with the application: btok-tiny, trained on the procedural world of
+    /// docs/synth.md (<c>./build.sh train-default</c>). It knows shapes, colours, motions and words of that world only.
+    /// </summary>
+    /// <exception cref="ModelLoadException">This build carries no default model.</exception>
+    public MediaSdkBuilder UseDefaultModel()
+    {
+        if (!HasDefaultModel)
+            throw new ModelLoadException($"No default model in '{DefaultModelDirectory}'; build from a checkout that has models/btok-tiny (./build.sh train-default makes it), or pass a model folder.");
+        return UseModel(DefaultModelDirectory);
+    }
+
     /// <summary>
     /// Uses a seeded, randomly initialised encoder of the default size. Its embeddings are deterministic but carry no
     /// meaning: for wiring, tests and benchmarks until a trained model is available.

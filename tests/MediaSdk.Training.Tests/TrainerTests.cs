@@ -296,6 +296,35 @@ public sealed class TrainerTests : IDisposable
         Assert.Throws<ArgumentException>(() => loaded.Network.OutputClasses(tensor(new long[] { outside })));
     }
 
+    [Fact]
+    public void InfoNce_PairsSharingAPositive_DuplicateIsNotANegative()
+    {
+        SideInput label = Text(7, 3);
+        List<TrainingExample> batch =
+        [
+            new(1, "t", Text(1, 4), label, [label], null, TargetSide.Query),
+            new(2, "t", Text(2, 5), label, [], null, TargetSide.Query),
+            new(3, "t", Text(3, 6), Text(8, 3), [], null, TargetSide.Query),
+        ];
+        bool[,] mask = StepComputer.SameAsPositive(batch, [label])!;
+        Assert.True(mask[0, 1] && mask[1, 0] && mask[0, 3] && mask[1, 3]);
+        Assert.False(mask[0, 2] || mask[2, 0] || mask[2, 3] || mask[0, 0]);
+
+        using var scope = NewDisposeScope();
+        Tensor q = randn(3, 4, dtype: ScalarType.Float64, generator: new TorchSharp.torch.Generator(3));
+        Tensor c = randn(4, 4, dtype: ScalarType.Float64, generator: new TorchSharp.torch.Generator(4));
+        (Tensor loss, _) = Computer(GicForm.Kv, null).InfoNce(q, c.narrow(0, 0, 3), c.narrow(0, 3, 1), mask);
+        Tensor logits = q.matmul(c.t()) / 0.05;
+        double expected = 0;
+        for (int i = 0; i < 3; i++)
+        {
+            var kept = Enumerable.Range(0, 4).Where(j => j == i || !mask[i, j]).Select(j => logits[i, j].item<double>()).ToArray();
+            double max = kept.Max();
+            expected += -(logits[i, i].item<double>() - (max + Math.Log(kept.Sum(v => Math.Exp(v - max)))));
+        }
+        Assert.Equal(expected / 3, loss.item<double>(), 9);
+    }
+
     private sealed class SyncProgress(Action<TrainingStepRecord> report) : IProgress<TrainingStepRecord>
     {
         public void Report(TrainingStepRecord value) => report(value);
