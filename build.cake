@@ -1,5 +1,5 @@
 // MediaSdk build script. Entry point: ./build.sh <target> (it installs system packages first).
-// Targets: Build, Test, Demo, Bench, Pack, Clean, train-default. No #addin/#tool: runs offline (PLATFORM.md).
+// Targets: Build, Test, Demo, Bench, Pack, Clean, train-default, ablation. No #addin/#tool: runs offline (PLATFORM.md).
 using System.Xml.Linq;
 
 var target = Argument("target", "Build");
@@ -132,6 +132,69 @@ Task("train-default")
     foreach (string file in new[] { "config.json", "model.safetensors", "log.jsonl", "curves.png", "eval-test.json", "eval-test.txt" })
         CopyFile(run.CombineWithFilePath(file), destination.CombineWithFilePath(file));
     Information($"btok-tiny ({steps} steps) installed in {destination}; test split:\n{table}");
+});
+
+// METHOD.md §6 under one equal budget per run (the same step count for every variant; wall time is logged per run).
+var AblationVariants = new (string Name, string Flags)[]
+{
+    ("full", ""),                                     // K = 4 + GIC + Condensation Mask
+    ("k0", "--btoks 0"),                              // last-token pooling, GIC through the last token
+    ("mask-full", "--mask full"),                     // targets see the whole input
+    ("lambda0", "--gic off"),                         // contrastive only
+    ("baseline", "--btoks 0 --gic off"),              // last-token pooling, contrastive only (VLM2Vec-V2 style)
+};
+
+Task("ablation")
+    .Description("Runs the METHOD.md §6 ablation on the default synthetic world: every variant x seed trains for the same "
+        + "--steps (default " + DefaultModelSteps + ") into artifacts/ablation/<variant>-s<seed> (finished runs are kept, so "
+        + "the ablation can span sessions), evaluates the test split and writes artifacts/ablation/summary.md. "
+        + "--seeds=1,2 --variants=full,k0,mask-full,lambda0,baseline.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    string steps = Argument("steps", DefaultModelSteps);
+    string[] seeds = Argument("seeds", "1,2").Split(',');
+    string[] names = Argument("variants", string.Join(",", AblationVariants.Select(v => v.Name))).Split(',');
+    var world = artifacts.Combine("synth").Combine("default");
+    if (!FileExists(world.Combine("test").CombineWithFilePath("bench.json"))) Run($"synth --out {Quote(world.FullPath)}");
+    var root = artifacts.Combine("ablation");
+    var rows = new List<(string Variant, string Seed, System.Text.Json.JsonElement Eval)>();
+    foreach (string name in names)
+    foreach (string seed in seeds)
+    {
+        var variant = AblationVariants.First(v => v.Name == name);
+        var run = root.Combine($"{name}-s{seed}");
+        var evalFile = run.CombineWithFilePath("eval-test.json");
+        if (!FileExists(evalFile))
+        {
+            if (!FileExists(run.CombineWithFilePath("model.safetensors")))
+            {
+                string resume = FileExists(run.Combine("training").Combine("checkpoint").CombineWithFilePath("state.json")) ? " --resume" : "";
+                Run($"train --data {Quote(world.CombineWithFilePath("train.jsonl").FullPath)} --out {Quote(run.FullPath)} --steps {steps} "
+                    + $"--cache {Quote(world.Combine("cache").FullPath)} {DefaultModelArgs.Replace("--seed 1", "--seed " + seed)} {variant.Flags}{resume}");
+            }
+            System.IO.File.WriteAllText(evalFile.FullPath, Capture($"eval --model {Quote(run.FullPath)} --bench {Quote(world.Combine("test").FullPath)} --cache {Quote(world.Combine("cache").FullPath)} --format json"));
+        }
+        rows.Add((name, seed, System.Text.Json.JsonDocument.Parse(System.IO.File.ReadAllText(evalFile.FullPath)).RootElement.Clone()));
+    }
+    var tasks = rows[0].Eval.GetProperty("tasks").EnumerateObject().Select(t => t.Name).ToList();
+    var md = new System.Text.StringBuilder();
+    md.AppendLine($"| variant | seeds | overall | {string.Join(" | ", tasks)} |");
+    md.AppendLine("|---|---|---|" + string.Concat(tasks.Select(_ => "---|")));
+    foreach (string name in names)
+    {
+        var runs = rows.Where(r => r.Variant == name).ToList();
+        string Cell(Func<System.Text.Json.JsonElement, double> pick)
+        {
+            double[] v = runs.Select(r => pick(r.Eval) * 100).ToArray();
+            return $"{v.Average():F1} ± {(v.Max() - v.Min()) / 2:F1}";
+        }
+        md.Append($"| {name} | {runs.Count} | {Cell(e => e.GetProperty("overall").GetDouble())} |");
+        foreach (string t in tasks) md.Append($" {Cell(e => e.GetProperty("tasks").GetProperty(t).GetProperty("hit1").GetDouble())} |");
+        md.AppendLine();
+    }
+    System.IO.File.WriteAllText(root.CombineWithFilePath("summary.md").FullPath, md.ToString());
+    Information(md.ToString());
 });
 
 void Run(string arguments)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one entry point: installs what this machine lacks, restores the local tools, then runs a Cake target.
-#   ./build.sh build | test | demo | bench | pack | clean | train-default   [extra Cake arguments]
+#   ./build.sh build | test | demo | bench | pack | clean | train-default | ablation   [extra Cake arguments]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
