@@ -12,18 +12,7 @@ public sealed class AdaptationTests : IDisposable
     private const double MergeTolerance = 1e-5;
     private const string Text = "a red kite over the beach";
 
-    private static readonly BtokConfig Small = BtokConfig.Default with
-    {
-        ModelId = "lora-test",
-        DModel = 64,
-        Layers = 2,
-        Heads = 2,
-        FfnDim = 128,
-        PatchSize = 16,
-        ImageSize = 32,
-        MaxFrames = 2,
-        BottleneckTokens = 2,
-    };
+    private static readonly BtokConfig Small = SmallModels.Gpt2Vocabulary with { ModelId = "lora-test" };
 
     private static readonly EncoderOptions Cpu = new() { Device = EncoderDevice.Cpu, Threads = 2 };
 

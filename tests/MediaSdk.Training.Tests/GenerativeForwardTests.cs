@@ -11,18 +11,7 @@ public sealed class GenerativeForwardTests : IDisposable
     private const int Batch = 2, Inputs = 5, Targets = 6;
     private const double Tolerance = 1e-5;
 
-    private static readonly BtokConfig Small = BtokConfig.Default with
-    {
-        DModel = 64,
-        Layers = 2,
-        Heads = 2,
-        FfnDim = 128,
-        PatchSize = 16,
-        ImageSize = 32,
-        MaxFrames = 2,
-        BottleneckTokens = 2,
-        VocabSize = 97,
-    };
+    private static readonly BtokConfig Small = SmallModels.SmallVocabulary;
 
     private readonly BtokEncoder _encoder;
     private readonly BtokModel _model;

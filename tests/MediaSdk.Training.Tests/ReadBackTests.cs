@@ -15,19 +15,7 @@ public sealed class ReadBackTests
 {
     private const int Size = 32, Frames = 2, MaxSteps = 150, CheckEvery = 10;
 
-    private static readonly BtokConfig Small = BtokConfig.Default with
-    {
-        ModelId = "readback-test",
-        DModel = 64,
-        Layers = 2,
-        Heads = 2,
-        FfnDim = 128,
-        PatchSize = 16,
-        ImageSize = Size,
-        MaxFrames = Frames,
-        BottleneckTokens = 2,
-        // VocabSize stays 50257: GPT-2 ids go up to 50256 (<|endoftext|>).
-    };
+    private static readonly BtokConfig Small = SmallModels.Gpt2Vocabulary with { ModelId = "readback-test", ImageSize = Size, MaxFrames = Frames };
 
     private static readonly string[] Captions = ["a red square moves left", "a blue circle grows"];
 

@@ -10,18 +10,7 @@ namespace MediaSdk.Training.Tests;
 /// <summary>The trainer's step: padding, GradCache, the two GIC forms on padded batches, lambda, resume.</summary>
 public sealed class TrainerTests : IDisposable
 {
-    private static readonly BtokConfig Small = BtokConfig.Default with
-    {
-        DModel = 64,
-        Layers = 2,
-        Heads = 2,
-        FfnDim = 128,
-        PatchSize = 16,
-        ImageSize = 32,
-        MaxFrames = 2,
-        BottleneckTokens = 2,
-        VocabSize = 97,
-    };
+    private static readonly BtokConfig Small = SmallModels.SmallVocabulary;
 
     private readonly BtokEncoder _encoder;
     private readonly BtokModel _model;
