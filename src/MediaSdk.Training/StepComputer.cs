@@ -162,13 +162,39 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
     }
 
     /// <summary>Left-padded input embeddings [B, T, D]: each side's vision tokens, then its text tokens.</summary>
+    /// <remarks>
+    /// All rows' text goes through one embedding lookup: the lookup's backward allocates a dense gradient of the whole
+    /// vocabulary table, so one lookup per row cost a table-sized zero fill per row (most of a step's time).
+    /// </remarks>
     public (Tensor Inputs, long[] Pads) Inputs(IReadOnlyList<SideInput> sides, int start, int count)
     {
+        int totalText = 0;
+        for (int i = 0; i < count; i++) totalText += sides[start + i].TextIds.Length;
+        Tensor? text = null;
+        if (totalText > 0)
+        {
+            var ids = new long[totalText];
+            int at = 0;
+            for (int i = 0; i < count; i++)
+                foreach (int id in sides[start + i].TextIds) ids[at++] = id;
+            text = model.EmbedTokens(tensor(ids, device: device)).to_type(dtype);
+        }
+
         var rows = new Tensor[count];
         long longest = 0;
+        int offset = 0;
         for (int i = 0; i < count; i++)
         {
-            rows[i] = Sequence(sides[start + i]);
+            SideInput side = sides[start + i];
+            Tensor? vision = null;
+            if (side.Pixels is { } pixels)
+            {
+                int size = model.Config.ImageSize;
+                vision = model.EmbedFrames(tensor(pixels, [side.Frames, 3, size, size]).to(dtype, device));
+            }
+            Tensor? words = side.TextIds.Length > 0 ? text!.narrow(0, offset, side.TextIds.Length) : null;
+            offset += side.TextIds.Length;
+            rows[i] = vision is null ? words! : words is null ? vision : cat([vision, words], 0);
             longest = Math.Max(longest, rows[i].shape[0]);
         }
         var pads = new long[count];
@@ -178,23 +204,6 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
             if (pads[i] > 0) rows[i] = nn.functional.pad(rows[i], [0, 0, pads[i], 0]);
         }
         return (stack(rows, 0), pads);
-    }
-
-    private Tensor Sequence(SideInput side)
-    {
-        var parts = new List<Tensor>(2);
-        if (side.Pixels is { } pixels)
-        {
-            int size = model.Config.ImageSize;
-            parts.Add(model.EmbedFrames(tensor(pixels, [side.Frames, 3, size, size]).to(dtype, device)));
-        }
-        if (side.TextIds.Length > 0)
-        {
-            var ids = new long[side.TextIds.Length];
-            for (int i = 0; i < ids.Length; i++) ids[i] = side.TextIds[i];
-            parts.Add(model.EmbedTokens(tensor(ids, device: device)).to_type(dtype));
-        }
-        return parts.Count == 1 ? parts[0] : cat(parts, 0);
     }
 
     /// <summary>
