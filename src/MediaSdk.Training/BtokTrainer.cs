@@ -42,6 +42,7 @@ public static class BtokTrainer
     {
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
+        NativeRuntime.ConfigureBeforeFirstTorchCall();
         ILogger logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(typeof(BtokTrainer));
         BtokConfig shape = StartConfig(options);
         TrainerCheckpoint.CheckOutput(options);
@@ -59,6 +60,7 @@ public static class BtokTrainer
         string dataFingerprint, IProgress<TrainingStepRecord>? progress, ILogger logger, CancellationToken ct)
     {
         Validate(options);
+        NativeRuntime.ConfigureBeforeFirstTorchCall();
         var clock = Stopwatch.StartNew();
         Directory.CreateDirectory(options.OutputDirectory);
         Device device = BtokEncoder.ResolveDevice(options.Device);
