@@ -14,6 +14,7 @@ internal static class EvalCommand
     private static readonly Option<string> s_control = new("--control") { Description = "Frame control: none, blank (all frames mid-grey) or reversed (frame order reversed).", DefaultValueFactory = _ => "none" };
     private static readonly Option<string?> s_cache = new("--cache") { Description = "Decoded-window cache folder (default BENCH/cache; 'none' disables it)." };
     private static readonly Option<int?> s_maxQueries = new("--max-queries") { Description = "Score only the first N queries of each task (a quick look)." };
+    private static readonly Option<int> s_readBack = new("--readback") { Description = "Read-back check on the first N clips of video_retrieval: token F1 of the text decoded from each clip's BToks against its caption, and against another clip's (0 = off).", DefaultValueFactory = _ => 0 };
     private static readonly Option<string> s_device = new("--device") { Description = "Where the encoder runs.", DefaultValueFactory = _ => "auto" };
     private static readonly Option<int?> s_threads = new("--threads") { Description = "CPU threads for libtorch (default: up to 4)." };
     private static readonly Option<bool> s_verbose = new("--verbose") { Description = "Report progress and print stack traces on errors." };
@@ -25,7 +26,7 @@ internal static class EvalCommand
         s_device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var command = new Command("eval", "Score a model on a benchmark folder: Hit@1 per task against fixed candidate lists, overall = mean over tasks.")
         {
-            s_model, s_bench, s_format, s_control, s_cache, s_maxQueries, s_device, s_threads, s_verbose,
+            s_model, s_bench, s_format, s_control, s_cache, s_maxQueries, s_readBack, s_device, s_threads, s_verbose,
         };
         command.SetAction((parsed, ct) => RunAsync(parsed, ct));
         return command;
@@ -35,6 +36,7 @@ internal static class EvalCommand
     {
         string bench = p.GetValue(s_bench)!;
         if (p.GetValue(s_threads) is int t && t <= 0) throw new UsageException($"--threads is {t}; use at least 1.");
+        if (p.GetValue(s_readBack) is < 0 and var r) throw new UsageException($"--readback is {r}; use 0 (off) or a number of clips.");
         if (p.GetValue(s_maxQueries) is int m && m <= 0) throw new UsageException($"--max-queries is {m}; use at least 1.");
         string? cache = p.GetValue(s_cache);
         if (cache is null)
@@ -50,6 +52,7 @@ internal static class EvalCommand
             CacheDirectory = cache,
             Control = p.GetValue(s_control) switch { "blank" => EvalControl.BlankFrames, "reversed" => EvalControl.ReversedFrames, _ => EvalControl.None },
             MaxQueriesPerTask = p.GetValue(s_maxQueries),
+            ReadBackClips = p.GetValue(s_readBack),
             Threads = p.GetValue(s_threads),
             Device = p.GetValue(s_device) switch { "cpu" => EncoderDevice.Cpu, "cuda" => EncoderDevice.Cuda, _ => EncoderDevice.Auto },
         };
@@ -82,6 +85,10 @@ internal static class EvalCommand
             foreach ((string tag, TaskScore s) in score.Tags) o.WriteLine(Row($"  [{tag}]", s));
         }
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"overall",-32} {report.Overall,7:F3} {report.Chance,7:F3} {Ratio(report.Overall, report.Chance),8} {"",6}"));
+        if (report.ReadBack is not { } r) return;
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"read-back token F1 over {r.N} clips: own BToks {r.OwnF1:F3}, another clip's BToks {r.OtherF1:F3}"));
+        foreach ((string caption, string text) in r.Examples) o.WriteLine($"  caption: {caption}\n  decoded: {text}");
     }
 
     private static string Row(string name, TaskScore s) =>

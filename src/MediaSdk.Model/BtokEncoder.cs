@@ -346,6 +346,17 @@ public sealed class BtokEncoder : IClipEncoder, IWindowExplainer
     /// <summary>Read-back reads the K BToks, or the last input token when the model has none (K = 0).</summary>
     private CacheSlots ReadBackSlots => Config.BottleneckTokens > 0 ? CacheSlots.Btoks : CacheSlots.LastToken;
 
+    /// <summary>Read-back of inputs that are already embedded, [1, T, D] without padding (the evaluator's path).</summary>
+    internal string ExplainInputs(Tensor inputs, int maxTokens = DefaultExplainTokens)
+    {
+        ThrowIfDisposed();
+        CheckMaxTokens(maxTokens);
+        using DisposeScope scope = NewDisposeScope();
+        using IDisposable mode = inference_mode();
+        (_, KvCache cache) = _model.EncodeWithCache(inputs, s_noPadding, ReadBackSlots);
+        return ReadBack(cache, maxTokens);
+    }
+
     private string ReadBack(KvCache cache, int maxTokens)
     {
         int end = Gpt2Text.EndOfText;

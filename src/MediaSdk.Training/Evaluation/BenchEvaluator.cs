@@ -62,6 +62,8 @@ public static class BenchEvaluator
             return sources.Count - 1;
         }
 
+        List<(string Caption, int Side)> readBack = ReadBackClips(tasks, layout, sources, options.ReadBackClips);
+
         var data = new TrainingDataOptions(config.ImageSize, config.MaxFrames, config.MaxTextTokens, options.CacheDirectory)
         {
             MaxConcurrentDecodes = options.MaxConcurrentDecodes,
@@ -70,8 +72,8 @@ public static class BenchEvaluator
         SideInput[] inputs = await TrainingData.LoadSidesAsync(sources, data, new TrainingDataStats(), decodeProgress, ct).ConfigureAwait(false);
         inputs = ApplyControl(inputs, options.Control, config.ImageSize);
 
-        (float[][] embeddings, string model) = await Task.Factory.StartNew(
-            () => Embed(modelDirectory, inputs, options, progress, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        (float[][] embeddings, string model, ReadBackScore? readBackScore) = await Task.Factory.StartNew(
+            () => Embed(modelDirectory, inputs, readBack, options, progress, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
 
         var scored = new List<(string, IReadOnlyList<ScoredQuery>)>(tasks.Count);
         for (int t = 0; t < tasks.Count; t++)
@@ -85,7 +87,27 @@ public static class BenchEvaluator
             }
             scored.Add((tasks[t].Name, queries));
         }
-        return BenchScoring.Report(scored) with { Split = bench.Split, Model = model, Control = options.Control, Elapsed = clock.Elapsed };
+        return BenchScoring.Report(scored) with { Split = bench.Split, Model = model, Control = options.Control, Elapsed = clock.Elapsed, ReadBack = readBackScore };
+    }
+
+    /// <summary>Up to <paramref name="count"/> distinct clips of video_retrieval (text query -> video) with their captions.</summary>
+    private static List<(string Caption, int Side)> ReadBackClips(List<BenchTaskFile> tasks, List<(int Query, int[] Candidates)[]> layout,
+        List<SideSource> sources, int count)
+    {
+        var clips = new List<(string, int)>();
+        var seen = new HashSet<int>();
+        for (int t = 0; t < tasks.Count && clips.Count < count; t++)
+        {
+            if (tasks[t].Name != "video_retrieval") continue;
+            for (int i = 0; i < tasks[t].Queries.Count && clips.Count < count; i++)
+            {
+                BenchQueryLine q = tasks[t].Queries[i];
+                int positive = layout[t][i].Candidates[q.Answer];
+                if (q.Query.IsVisual || q.Query.Text is not { } caption || sources[positive].Side.Video is null || !seen.Add(positive)) continue;
+                clips.Add((caption, positive));
+            }
+        }
+        return clips;
     }
 
     /// <summary>Blank: every pixel 0 (mid-grey after the [-1, 1] normalisation). Reversed: frame order reversed.
@@ -120,8 +142,8 @@ public static class BenchEvaluator
         return result;
     }
 
-    private static (float[][] Embeddings, string Model) Embed(string modelDirectory, SideInput[] inputs, EvalOptions options,
-        IProgress<EvalProgress>? progress, CancellationToken ct)
+    private static (float[][] Embeddings, string Model, ReadBackScore? ReadBack) Embed(string modelDirectory, SideInput[] inputs,
+        List<(string Caption, int Side)> readBack, EvalOptions options, IProgress<EvalProgress>? progress, CancellationToken ct)
     {
         using BtokEncoder encoder = BtokEncoder.Load(modelDirectory, new EncoderOptions { Device = options.Device, Threads = options.Threads });
         var computer = new StepComputer(encoder.Network, 1.0, GicForm.Kv, TargetAttention.Condensation, null, ScalarType.Float32, encoder.TorchDevice);
@@ -145,7 +167,32 @@ public static class BenchEvaluator
             }
             progress?.Report(new EvalProgress("embed", s + count, inputs.Length));
         }
-        return (embeddings, $"{encoder.Model.Id}@{encoder.Model.Version}");
+        return (embeddings, $"{encoder.Model.Id}@{encoder.Model.Version}", ReadBack(encoder, computer, inputs, readBack, progress, ct));
+    }
+
+    /// <summary>Decodes each clip's BToks once; own = F1 against its caption, other = the next clip's text against it.</summary>
+    private static ReadBackScore? ReadBack(BtokEncoder encoder, StepComputer computer, SideInput[] inputs, List<(string Caption, int Side)> clips,
+        IProgress<EvalProgress>? progress, CancellationToken ct)
+    {
+        if (clips.Count < 2) return null;
+        var texts = new string[clips.Count];
+        for (int i = 0; i < texts.Length; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            using (NewDisposeScope())
+            using (inference_mode())
+                texts[i] = encoder.ExplainInputs(computer.Inputs([inputs[clips[i].Side]], 0, 1).Inputs);
+            progress?.Report(new EvalProgress("read-back", i + 1, texts.Length));
+        }
+        double own = 0, other = 0;
+        for (int i = 0; i < texts.Length; i++)
+        {
+            own += BenchScoring.TokenF1(texts[i], clips[i].Caption);
+            other += BenchScoring.TokenF1(texts[(i + 1) % texts.Length], clips[i].Caption);
+        }
+        var examples = new List<(string, string)>();
+        for (int i = 0; i < Math.Min(5, texts.Length); i++) examples.Add((clips[i].Caption, texts[i]));
+        return new ReadBackScore(own / texts.Length, other / texts.Length, texts.Length, examples);
     }
 
     private sealed class Forward(IProgress<EvalProgress> target, string stage) : IProgress<(int Done, int Total)>

@@ -20,6 +20,47 @@ internal static class BenchScoring
         return true;
     }
 
+    /// <summary>
+    /// Token F1 of <paramref name="predicted"/> against <paramref name="reference"/>: lower-cased words (letters and
+    /// digits), counted as multisets (SQuAD-style). 0 when either side has no words.
+    /// </summary>
+    public static double TokenF1(string predicted, string reference)
+    {
+        List<string> p = Words(predicted), r = Words(reference);
+        if (p.Count == 0 || r.Count == 0) return 0;
+        var counts = new Dictionary<string, int>();
+        foreach (string w in r) counts[w] = counts.GetValueOrDefault(w) + 1;
+        int overlap = 0;
+        foreach (string w in p)
+        {
+            if (counts.GetValueOrDefault(w) is > 0 and var c)
+            {
+                counts[w] = c - 1;
+                overlap++;
+            }
+        }
+        if (overlap == 0) return 0;
+        double precision = (double)overlap / p.Count, recall = (double)overlap / r.Count;
+        return 2 * precision * recall / (precision + recall);
+    }
+
+    private static List<string> Words(string text)
+    {
+        var words = new List<string>();
+        int start = -1;
+        for (int i = 0; i <= text.Length; i++)
+        {
+            bool letter = i < text.Length && char.IsLetterOrDigit(text[i]);
+            if (letter && start < 0) start = i;
+            else if (!letter && start >= 0)
+            {
+                words.Add(text[start..i].ToLowerInvariant());
+                start = -1;
+            }
+        }
+        return words;
+    }
+
     /// <summary>Cosine similarity of the query with each candidate.</summary>
     public static float[] Cosines(ReadOnlySpan<float> query, IReadOnlyList<float[]> candidates)
     {

@@ -44,7 +44,20 @@ public sealed record EvalOptions
 
     /// <summary>Media files decoded at once (each an ffmpeg process, mostly start-up latency). Default 4.</summary>
     public int MaxConcurrentDecodes { get; init; } = 4;
+
+    /// <summary>
+    /// Read-back check on this many clips of the video_retrieval task (0 = off): text decoded from each clip's BToks is
+    /// scored (token F1) against the clip's caption, and against the caption of the next clip (docs/benchmark-suite.md).
+    /// </summary>
+    public int ReadBackClips { get; init; }
 }
+
+/// <summary>Token F1 of read-back texts against captions: from each clip's own BToks, and from another clip's.</summary>
+/// <param name="OwnF1">Mean token F1 of the text decoded from a clip against that clip's caption.</param>
+/// <param name="OtherF1">Mean token F1 of the text decoded from the next clip against the same caption.</param>
+/// <param name="N">Clips decoded.</param>
+/// <param name="Examples">The first few (caption, own read-back) pairs, for the reader.</param>
+public sealed record ReadBackScore(double OwnF1, double OtherF1, int N, IReadOnlyList<(string Caption, string ReadBack)> Examples);
 
 /// <summary>Progress of an evaluation: <paramref name="Stage"/> is "decode" (media spans) or "embed" (distinct sides).</summary>
 /// <param name="Stage">"decode" or "embed".</param>
@@ -79,6 +92,9 @@ public sealed record EvalReport(double Overall, IReadOnlyDictionary<string, Task
     /// <summary>Wall time of the whole evaluation.</summary>
     public TimeSpan Elapsed { get; init; }
 
+    /// <summary>The read-back check, when <see cref="EvalOptions.ReadBackClips"/> asked for it and the bench has clips.</summary>
+    public ReadBackScore? ReadBack { get; init; }
+
     /// <summary>Mean of the tasks' chance levels.</summary>
     public double Chance => Tasks.Count == 0 ? 0 : Tasks.Values.Average(t => t.Chance);
 
@@ -103,6 +119,23 @@ public sealed record EvalReport(double Overall, IReadOnlyDictionary<string, Task
             w.WriteString("control", ControlName(Control));
             w.WriteString("model", Model);
             w.WriteNumber("seconds", Math.Round(Elapsed.TotalSeconds, 1));
+            if (ReadBack is { } r)
+            {
+                w.WriteStartObject("readback");
+                w.WriteNumber("own_f1", Round(r.OwnF1));
+                w.WriteNumber("other_f1", Round(r.OtherF1));
+                w.WriteNumber("n", r.N);
+                w.WriteStartArray("examples");
+                foreach ((string caption, string text) in r.Examples)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("caption", caption);
+                    w.WriteString("readback", text);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());

@@ -86,6 +86,35 @@ public sealed class BenchEvaluatorTests : IDisposable
         Assert.All(limited.Tasks.Values, t => Assert.Equal(1, t.N));
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task RunAsync_ReadBack_DecodesEachRetrievalClipAndReportsOwnAndOtherF1()
+    {
+        Prereq.RequireFfmpeg();
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        (string model, string bench) = await MakeBenchAsync(_dir, ct);
+        File.WriteAllText(Path.Combine(bench, "test", "video_retrieval.jsonl"),
+            """{"query": {"text": "a test pattern at the start"}, "candidates": [{"video": "../media/clip.mp4", "start": 0, "end": 1}, {"video": "../media/clip.mp4", "start": 1, "end": 2}], "answer": 0}""" + "\n" +
+            """{"query": {"text": "a test pattern at the end"}, "candidates": [{"video": "../media/clip.mp4", "start": 0, "end": 1}, {"video": "../media/clip.mp4", "start": 1, "end": 2}], "answer": 1}""" + "\n");
+        File.WriteAllText(Path.Combine(bench, "test", "bench.json"), """
+            {"format": "mediasdk-bench", "version": 1, "split": "test", "tasks": [
+              {"name": "video_retrieval", "file": "video_retrieval.jsonl", "chance": 0.5, "count": 2}]}
+            """);
+        var options = new EvalOptions { Threads = 2, Device = EncoderDevice.Cpu, ReadBackClips = 10 };
+
+        EvalReport report = await BenchEvaluator.RunAsync(model, bench, options, null, ct);
+
+        ReadBackScore readBack = Assert.IsType<ReadBackScore>(report.ReadBack);
+        Assert.Equal(2, readBack.N); // two distinct clips, fewer than asked for
+        Assert.Equal(["a test pattern at the start", "a test pattern at the end"], readBack.Examples.Select(e => e.Caption));
+        Assert.InRange(readBack.OwnF1, 0, 1);
+        Assert.InRange(readBack.OtherF1, 0, 1);
+        using JsonDocument json = JsonDocument.Parse(report.ToJson());
+        Assert.Equal(2, json.RootElement.GetProperty("readback").GetProperty("n").GetInt32());
+
+        EvalReport off = await BenchEvaluator.RunAsync(model, bench, options with { ReadBackClips = 0 }, null, ct);
+        Assert.Null(off.ReadBack);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task RunAsync_MissingModel_ModelLoadExceptionBeforeDecoding()
     {

@@ -99,4 +99,13 @@ public sealed class BenchScoringTests
         Assert.All(blank[0].Pixels!, v => Assert.Equal(0f, v));
         Assert.Equal(2, blank[0].Frames);
     }
+
+    [Theory]
+    [InlineData("a red circle moves left", "a red circle moves left", 1.0)]
+    [InlineData("A Red, circle!", "a red circle moves left", 0.75)] // p = 3/3, r = 3/5
+    [InlineData("red red red", "a red circle", 0.333333)] // multiset: one red matches
+    [InlineData("blue square", "a red circle", 0.0)]
+    [InlineData("", "a red circle", 0.0)]
+    public void TokenF1_CountsLowerCasedWordsAsMultisets(string predicted, string reference, double expected) =>
+        Assert.Equal(expected, BenchScoring.TokenF1(predicted, reference), 5);
 }
