@@ -65,23 +65,34 @@ Task("Test")
     if (failed > 0 || exit != 0) throw new Exception($"Tests failed (dotnet test exit code {exit}).");
 });
 
+// The demo clip comes from a small world of the default model's generator (a seed the model never trained on): a long
+// video with three events, tagged with the motion labels of the benchmark and explained window by window (read-back).
+const string DemoLabels = "moving left,moving right,moving up,moving down,rotating,growing,shrinking,bouncing,appearing,disappearing,colliding";
+
 Task("Demo")
-    .Description("Generates a sample clip with ffmpeg and tags it with the default model.")
+    .Description("Generates a small synthetic world (artifacts/demo/world, a seed the default model never saw), tags one of its "
+        + "long test videos with the motion labels using the default model, and explains each window through read-back.")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    var demo = artifacts.Combine("demo");
-    EnsureDirectoryExists(demo);
-    var clip = demo.CombineWithFilePath("sample.mp4");
-    if (!FileExists(clip))
+    var world = artifacts.Combine("demo").Combine("world");
+    if (!FileExists(world.CombineWithFilePath("scenes.jsonl"))) Run($"synth --out {Quote(world.FullPath)} --config small --seed 7");
+    const string id = "test-long-000000";
+    foreach (string line in System.IO.File.ReadLines(world.CombineWithFilePath("scenes.jsonl").FullPath))
     {
-        int rc = StartProcess("ffmpeg", "-hide_banner -loglevel error -y -f lavfi -i testsrc2=size=640x360:rate=30:duration=8 "
-            + "-f lavfi -i color=c=red:size=640x360:rate=30:duration=4 -filter_complex \"[0:v][1:v]concat=n=2:v=1[v]\" -map \"[v]\" "
-            + "-c:v libx264 -preset veryfast -pix_fmt yuv420p " + clip.FullPath);
-        if (rc != 0) throw new Exception("ffmpeg could not generate the demo clip; run ./build.sh to install ffmpeg.");
+        var scene = System.Text.Json.JsonDocument.Parse(line).RootElement;
+        if (scene.GetProperty("id").GetString() != id) continue;
+        var objects = scene.GetProperty("objects").EnumerateArray().ToList();
+        Information($"Ground truth of {id} ({scene.GetProperty("duration").GetDouble()} s, from the scene graph):");
+        foreach (var e in scene.GetProperty("events").EnumerateArray())
+        {
+            var o = objects.First(x => x.GetProperty("id").GetInt32() == e.GetProperty("object").GetInt32());
+            Information($"  {e.GetProperty("start").GetDouble(),6:F2}-{e.GetProperty("end").GetDouble(),6:F2} s  "
+                + $"{o.GetProperty("colour").GetString()} {o.GetProperty("shape").GetString()}: {e.GetProperty("motion").GetString()}");
+        }
     }
-    int exit = StartProcess(cli, $"tag {clip.FullPath} --labels \"a colour test pattern,a plain red screen,a person walking\"");
-    if (exit != 0) throw new Exception($"mediasdk tag exited with {exit}.");
+    Run($"tag {Quote(world.Combine("media").Combine("clips").Combine("test").CombineWithFilePath(id + ".mp4").FullPath)} "
+        + $"--labels \"{DemoLabels}\" --explain");
 });
 
 Task("Bench")
@@ -99,10 +110,13 @@ Task("Bench")
     if (exit != 0) throw new Exception($"Benchmarks failed with exit code {exit}; see the log above and docs/benchmarks.md.");
 });
 
-// The shipped default model's recipe (docs/results.md). Measured on the 2-core machine: a batch of 32 video pairs
-// takes 4-18 s, an image batch about 1 s, so 700 steps are about an hour. The test split is evaluated once, at the end.
-const string DefaultModelSteps = "700";
-const string DefaultModelArgs = "--arch btok-tiny --batch 32 --lr 2e-3 --ntp-vocab targets --seed 1 --threads 2 --save-every 250";
+// The shipped default model's recipe (docs/results.md), chosen on the val split. Measured on the 2-core machine: about
+// 1.5 s per step on average (a batch of 32 video pairs 1.5-3.5 s, an image batch 0.4-1.3 s), so 2000 steps are about
+// 50 minutes, inside the hour the issue allows. The test split is evaluated once, at the end.
+const string DefaultModelSteps = "2000";
+const string DefaultModelArgs = "--arch btok-tiny --batch 32 --lr 1e-3 --tau 0.05 --ntp-vocab targets --seed 1 --threads 2 --save-every 250";
+// METHOD.md §6 ablation: every run gets the same step count, sized to the issue's 15 minutes per run on 2 cores.
+const string AblationSteps = "550";
 
 Task("train-default")
     .Description("Reproduces models/btok-tiny: generates the default synthetic world (artifacts/synth/default), trains btok-tiny "
@@ -122,9 +136,9 @@ Task("train-default")
     if (DirectoryExists(run)) DeleteDirectory(run, new DeleteDirectorySettings { Recursive = true });
     Run($"train --data {Quote(world.CombineWithFilePath("train.jsonl").FullPath)} --out {Quote(run.FullPath)} --steps {steps} "
         + $"--cache {Quote(world.Combine("cache").FullPath)} --export-fp16 {DefaultModelArgs}");
-    string json = Capture($"eval --model {Quote(run.FullPath)} --bench {Quote(world.Combine("test").FullPath)} --cache {Quote(world.Combine("cache").FullPath)} --format json");
+    string json = Capture($"eval --model {Quote(run.FullPath)} --bench {Quote(world.Combine("test").FullPath)} --cache {Quote(world.Combine("cache").FullPath)} --readback 100 --format json");
     System.IO.File.WriteAllText(run.CombineWithFilePath("eval-test.json").FullPath, json);
-    string table = Capture($"eval --model {Quote(run.FullPath)} --bench {Quote(world.Combine("test").FullPath)} --cache {Quote(world.Combine("cache").FullPath)}");
+    string table = Capture($"eval --model {Quote(run.FullPath)} --bench {Quote(world.Combine("test").FullPath)} --cache {Quote(world.Combine("cache").FullPath)} --readback 100");
     System.IO.File.WriteAllText(run.CombineWithFilePath("eval-test.txt").FullPath, table);
 
     var destination = install ? MakeAbsolute(Directory("./models/btok-tiny")) : artifacts.Combine("models").Combine("btok-tiny");
@@ -146,13 +160,13 @@ var AblationVariants = new (string Name, string Flags)[]
 
 Task("ablation")
     .Description("Runs the METHOD.md §6 ablation on the default synthetic world: every variant x seed trains for the same "
-        + "--steps (default " + DefaultModelSteps + ") into artifacts/ablation/<variant>-s<seed> (finished runs are kept, so "
+        + "--steps (default " + AblationSteps + ") into artifacts/ablation/<variant>-s<seed> (finished runs are kept, so "
         + "the ablation can span sessions), evaluates the test split and writes artifacts/ablation/summary.md. "
         + "--seeds=1,2 --variants=full,k0,mask-full,lambda0,baseline.")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    string steps = Argument("steps", DefaultModelSteps);
+    string steps = Argument("steps", AblationSteps);
     string[] seeds = Argument("seeds", "1,2").Split(',');
     string[] names = Argument("variants", string.Join(",", AblationVariants.Select(v => v.Name))).Split(',');
     var world = artifacts.Combine("synth").Combine("default");

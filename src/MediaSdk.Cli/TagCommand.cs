@@ -24,6 +24,7 @@ internal static class TagCommand
     private static readonly Option<string?> s_hwaccel = new("--hwaccel") { Description = "ffmpeg -hwaccel value, passed through (e.g. vaapi)." };
     private static readonly Option<int?> s_threads = new("--threads") { Description = "CPU threads for the encoder and for ffmpeg (default: up to 4 and 2)." };
     private static readonly Option<bool> s_explain = new("--explain") { Description = "Decode a short text from each window's bottleneck tokens (read-back). Meaningful only for a GIC-trained model; the random-init default decodes arbitrary tokens." };
+    private static readonly Option<string?> s_instruction = new("--instruction") { Description = "Text placed after each window's frames, as in the model's training queries (the default model: \"What is the main object doing?\" with motion labels such as \"moving left\"). Default: frames only." };
     private static readonly Option<double?> s_connectTimeout = new("--connect-timeout") { Description = "Seconds to keep trying the first connection to a live URL (default 10)." };
     private static readonly Option<string> s_format = new("--format") { Description = "Output format.", DefaultValueFactory = _ => "table" };
     private static readonly Option<bool> s_verbose = new("--verbose") { Description = "Log details and print stack traces on errors." };
@@ -36,7 +37,7 @@ internal static class TagCommand
         var command = new Command("tag", "Tag a video file or live stream window by window.")
         {
             s_input, s_model, s_labels, s_labelsFile, s_window, s_hop, s_frames, s_start, s_end, s_duration, s_device,
-            s_preprocess, s_hwaccel, s_threads, s_explain, s_connectTimeout, s_format, s_verbose,
+            s_preprocess, s_hwaccel, s_threads, s_explain, s_instruction, s_connectTimeout, s_format, s_verbose,
         };
         command.SetAction((parsed, ct) => RunAsync(parsed, ct));
         return command;
@@ -79,7 +80,7 @@ internal static class TagCommand
         var builder = new MediaSdkBuilder()
             .WithLogging(logging)
             .WithSessionOptions(MediaSessionOptions.Default with { EncoderThreads = threads, FfmpegThreads = threads, ExplainWindows = explain })
-            .WithEncoderOptions(EncoderOptions.Default with { Device = ParseDevice(p.GetValue(s_device)!) });
+            .WithEncoderOptions(EncoderOptions.Default with { Device = ParseDevice(p.GetValue(s_device)!), WindowInstruction = p.GetValue(s_instruction) });
         string? modelDir = p.GetValue(s_model);
         if (modelDir is null && MediaSdkBuilder.HasDefaultModel)
         {

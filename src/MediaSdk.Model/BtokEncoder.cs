@@ -32,6 +32,9 @@ public sealed class BtokEncoder : IClipEncoder, IWindowExplainer
     private readonly BtokPooling _pooling;
     private int _disposed;
 
+    /// <summary>Token ids of <see cref="EncoderOptions.WindowInstruction"/>, appended to every window; null when none.</summary>
+    private readonly long[]? _instructionIds;
+
     private BtokEncoder(BtokModel model, EncoderOptions options, ILoggerFactory? loggerFactory)
     {
         // Resolve the device before moving anything, so a missing GPU fails cleanly with the weights still on the CPU.
@@ -41,6 +44,8 @@ public sealed class BtokEncoder : IClipEncoder, IWindowExplainer
         _model.eval();
         if (_device.type != DeviceType.CPU || _dtype != ScalarType.Float32) _model.to(_device, _dtype);
         _pooling = model.Config.EffectivePooling(options.Pooling);
+        if (!string.IsNullOrEmpty(options.WindowInstruction))
+            _instructionIds = [.. Gpt2Text.Encode(options.WindowInstruction, model.Config.MaxTextTokens).Select(id => (long)id)];
         Config = model.Config;
         Model = new ModelStamp(Config.ModelId, Config.Version);
         Preprocess = new PreprocessOptions { Size = Config.ImageSize };
@@ -399,7 +404,11 @@ public sealed class BtokEncoder : IClipEncoder, IWindowExplainer
                 offset += source.Length;
             }
         }
-        return _model.EmbedFrames(pixels.to(_dtype, _device)).unsqueeze(0);
+        Tensor vision = _model.EmbedFrames(pixels.to(_dtype, _device)).unsqueeze(0);
+        if (_instructionIds is null) return vision;
+        // The training layout of a query with an instruction: vision tokens, then the instruction's text tokens.
+        Tensor instruction = _model.EmbedTokens(tensor(_instructionIds, device: _device)).to_type(_dtype).unsqueeze(0);
+        return cat([vision, instruction], 1);
     }
 
     private void CheckDestination(Span<float> destination, int rows)

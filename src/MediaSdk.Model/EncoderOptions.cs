@@ -55,6 +55,14 @@ public sealed record EncoderOptions
     /// <summary>Readout override; null uses the checkpoint's <see cref="BtokConfig.Pooling"/>.</summary>
     public BtokPooling? Pooling { get; init; }
 
+    /// <summary>
+    /// Text placed after every window's frames, as the instruction of a training query (e.g. "What is the main object
+    /// doing?"); null or empty: frames only. The window embeddings then answer that instruction (compare them with
+    /// answer-like labels) and read-back decodes an answer instead of a caption. Truncated to
+    /// <see cref="BtokConfig.MaxTextTokens"/> tokens.
+    /// </summary>
+    public string? WindowInstruction { get; init; }
+
     /// <summary>The thread count to apply: <see cref="Threads"/> or min(cores, 4).</summary>
     internal int EffectiveThreads => Threads ?? Math.Min(Environment.ProcessorCount, 4);
 }
