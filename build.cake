@@ -66,7 +66,8 @@ Task("Test")
 });
 
 // The demo clip comes from a small world of the default model's generator (a seed the model never trained on): a long
-// video with three events, tagged with the motion labels of the benchmark and explained window by window (read-back).
+// video with three events, asked the video-classification instruction of the benchmark with its motion labels, and
+// explained window by window (read-back).
 const string DemoLabels = "moving left,moving right,moving up,moving down,rotating,growing,shrinking,bouncing,appearing,disappearing,colliding";
 
 Task("Demo")
@@ -92,7 +93,7 @@ Task("Demo")
         }
     }
     Run($"tag {Quote(world.Combine("media").Combine("clips").Combine("test").CombineWithFilePath(id + ".mp4").FullPath)} "
-        + $"--labels \"{DemoLabels}\" --explain");
+        + $"--instruction \"What is the main object doing?\" --labels \"{DemoLabels}\" --explain");
 });
 
 Task("Bench")
