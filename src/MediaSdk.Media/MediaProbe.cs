@@ -17,14 +17,14 @@ public static class MediaProbe
 
     internal static async Task<MediaInfo> ProbeAsync(MediaInput input, FfmpegOptions options, CancellationToken ct)
     {
-        if (!input.IsFile) return await ProbeUncachedAsync(input, options, ct).ConfigureAwait(false);
-        var file = new FileInfo(input.FfmpegInput);
-        if (file.Exists && file.Length == 0)
+        var file = input.IsFile ? new FileInfo(input.FfmpegInput) : null;
+        if (file is not { Exists: true }) return await ProbeUncachedAsync(input, options, ct).ConfigureAwait(false);
+        if (file.Length == 0)
             throw new MediaFormatException($"Input file '{input.FfmpegInput}' is empty (0 bytes); pass a complete video file.");
         // A file's probe is remembered by (path, size, modification time): cutting many windows or spans from one file,
         // as training and evaluation do, then starts ffprobe once instead of once per span.
-        var key = new FileKey(file.FullName, file.Exists ? file.Length : -1, file.Exists ? file.LastWriteTimeUtc.Ticks : 0);
-        if (file.Exists && s_files.TryGetValue(key, out MediaInfo? known)) return known;
+        var key = new FileKey(file.FullName, file.Length, file.LastWriteTimeUtc.Ticks);
+        if (s_files.TryGetValue(key, out MediaInfo? known)) return known;
         MediaInfo info = await ProbeUncachedAsync(input, options, ct).ConfigureAwait(false);
         if (s_files.Count >= MaxRememberedFiles) s_files.Clear();
         s_files[key] = info;
