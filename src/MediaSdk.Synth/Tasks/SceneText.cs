@@ -1,4 +1,5 @@
 using System.Globalization;
+using MediaSdk.Synth.Internal;
 
 namespace MediaSdk.Synth;
 
@@ -111,6 +112,31 @@ internal static class SceneText
     /// <summary>The answer word of a pattern question.</summary>
     public static string TextureNoun(string texture) => s_textureNouns.TryGetValue(texture, out string? n) ? n : Words(texture);
 
+    /// <summary>
+    /// The shape a classification label may name: the subject's, when it is alone or larger than every other object;
+    /// null when another object is as large, so "what shape is shown?" has no single answer.
+    /// </summary>
+    public static string? SalientShape(SynthScene scene)
+    {
+        SynthObject subject = scene.Objects[0];
+        double size = SceneMotion.SizeFraction(subject.Size);
+        for (int i = 1; i < scene.Objects.Count; i++)
+            if (SceneMotion.SizeFraction(scene.Objects[i].Size) >= size) return null;
+        return subject.Shape;
+    }
+
+    /// <summary>
+    /// The motion a classification label may name: the main event's, when it is the only thing that moves (no other
+    /// object's motion, no occluder crossing); null otherwise, so "what is the main object doing?" has one answer.
+    /// </summary>
+    public static string? SalientMotion(SynthScene scene)
+    {
+        if (MainEvent(scene) is not SynthEvent main) return null;
+        foreach (SynthEvent e in scene.Events)
+            if (e.Object != main.Object) return null;
+        return main.Motion;
+    }
+
     /// <summary>The main event of a clip: the subject's first event, else the first event; null without events.</summary>
     public static SynthEvent? MainEvent(SynthScene scene)
     {
@@ -167,8 +193,8 @@ internal static class SceneText
         int form = random.Next(3);
         string caption = form switch
         {
-            0 => $"{core} on a {background} background",
-            1 => $"{core} in front of a {background} backdrop",
+            0 => $"{core} on {Article(background)} background",
+            1 => $"{core} in front of {Article(background)} backdrop",
             _ => core,
         };
         if (text.Length > 0)

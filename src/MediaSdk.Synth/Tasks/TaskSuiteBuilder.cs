@@ -136,7 +136,8 @@ public static class TaskSuiteBuilder
                 List<BenchSide> classes = [.. c.Vocab.Shapes.Select(s => BenchSide.OfText(SceneText.ShapeLabel(s)))];
                 foreach (SynthScene s in images)
                 {
-                    int answer = IndexOf(c.Vocab.Shapes, s.Objects[0].Shape);
+                    if (SceneText.SalientShape(s) is not string shape) continue;
+                    int answer = IndexOf(c.Vocab.Shapes, shape);
                     if (answer < 0) continue;
                     queries.Add(Fixed(BenchSide.OfImage(s.Media, instruction: ImageClassInstruction), classes, answer, Tags(s, c, false), random));
                 }
@@ -156,8 +157,8 @@ public static class TaskSuiteBuilder
                 List<BenchSide> classes = [.. labels.Select(BenchSide.OfText)];
                 foreach (SynthScene s in clips)
                 {
-                    if (SceneText.MainEvent(s) is not SynthEvent main) continue;
-                    int answer = IndexOf(c.Vocab.Motions, main.Motion);
+                    if (SceneText.SalientMotion(s) is not string motion) continue;
+                    int answer = IndexOf(c.Vocab.Motions, motion);
                     if (answer < 0) continue;
                     queries.Add(Fixed(BenchSide.OfVideo(s.Media, instruction: VideoClassInstruction), classes, answer, Tags(s, c, false), random));
                 }
@@ -288,9 +289,9 @@ public static class TaskSuiteBuilder
                 {
                     BenchSide image = BenchSide.OfImage(s.Media);
                     Captions(pairs, s, image, "image-caption", "text-image", c, random);
-                    if (c.Vocab.Shapes.Contains(s.Objects[0].Shape))
+                    if (SceneText.SalientShape(s) is string shape && c.Vocab.Shapes.Contains(shape))
                     {
-                        string label = SceneText.ShapeLabel(s.Objects[0].Shape);
+                        string label = SceneText.ShapeLabel(shape);
                         pairs.Add(new TrainPair("image-label", BenchSide.OfImage(s.Media, instruction: ImageClassInstruction), BenchSide.OfText(label), [], label));
                     }
                     foreach (SceneQuestion q in SceneText.ImageQuestions(s, c.Vocab, c.Counts, c.Words))
@@ -301,9 +302,9 @@ public static class TaskSuiteBuilder
                 {
                     BenchSide video = BenchSide.OfVideo(s.Media);
                     Captions(pairs, s, video, "video-caption", "text-video", c, random);
-                    if (SceneText.MainEvent(s) is SynthEvent main && c.Vocab.Motions.Contains(main.Motion))
+                    if (SceneText.SalientMotion(s) is string motion && c.Vocab.Motions.Contains(motion))
                     {
-                        string label = SceneText.MotionLabel(main.Motion);
+                        string label = SceneText.MotionLabel(motion);
                         pairs.Add(new TrainPair("video-label", BenchSide.OfVideo(s.Media, instruction: VideoClassInstruction), BenchSide.OfText(label), [], label));
                     }
                     foreach (SceneQuestion q in SceneText.VideoQuestions(s, c.Vocab))
@@ -334,11 +335,51 @@ public static class TaskSuiteBuilder
     {
         for (int k = 0; k < c.Options.TrainCaptionPairs; k++)
         {
-            string caption = SceneText.Caption(s, random), target = SceneText.Caption(s, random);
-            pairs.Add(new TrainPair(toText, media, BenchSide.OfText(caption), [], target, "query"));
+            // Foils reuse the caption's paraphrase draws, so each differs from it only in the fact that was swapped.
+            int paraphrase = random.Next();
+            string caption = SceneText.Caption(s, new Random(paraphrase)), target = SceneText.Caption(s, random);
+            List<BenchSide> foils = [.. Foils(s, c.Vocab, random).Select(f => SceneText.Caption(f, new Random(paraphrase)))
+                .Where(f => !string.Equals(f, caption, StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).Select(BenchSide.OfText)];
+            pairs.Add(new TrainPair(toText, media, BenchSide.OfText(caption), foils, target, "query"));
             pairs.Add(new TrainPair(toMedia, BenchSide.OfText(SceneText.Caption(s, random)), media, [], null));
         }
     }
+
+    /// <summary>
+    /// Counterfactual scenes whose captions are a caption pair's hard negatives: the subject with another shape and, for a
+    /// clip, the main event with another motion (the opposite one where it exists). In-batch negatives differ in colour
+    /// and background, which is enough to tell them apart; only foils make shape, motion and direction pay off. A foil
+    /// is never a held-out composition, so training text stays free of them.
+    /// </summary>
+    private static IEnumerable<SynthScene> Foils(SynthScene s, TaskVocabulary vocab, Random random)
+    {
+        SynthObject subject = s.Objects[0];
+        SynthEvent? main = s.Kind == "image" ? null : SceneText.MainEvent(s);
+        string[] shapes = [.. vocab.Shapes.Where(sh => sh != subject.Shape
+            && !vocab.HeldOutColourShapes.Contains((subject.Colour, sh))
+            && !(main is { Object: 0 } && vocab.HeldOutShapeMotions.Contains((sh, main.Motion)))
+            && !s.Objects.Skip(1).Any(o => o.Shape == sh && o.Colour == subject.Colour))];
+        if (shapes.Length > 0)
+            yield return s with { Objects = [subject with { Shape = shapes[random.Next(shapes.Length)] }, .. s.Objects.Skip(1)] };
+
+        if (main is null || main.Motion == "collide" || main.Object < 0 || main.Object >= s.Objects.Count) yield break;
+        string actor = s.Objects[main.Object].Shape;
+        string[] motions = s_opposites.TryGetValue(main.Motion, out string? opposite) && vocab.Motions.Contains(opposite)
+            ? [opposite]
+            : [.. vocab.Motions.Where(m => m != main.Motion && m != "collide")];
+        motions = [.. motions.Where(m => !vocab.HeldOutShapeMotions.Contains((actor, m)))];
+        if (motions.Length > 0)
+        {
+            SynthEvent swapped = main with { Motion = motions[random.Next(motions.Length)] };
+            yield return s with { Events = [.. s.Events.Select(e => ReferenceEquals(e, main) ? swapped : e)] };
+        }
+    }
+
+    private static readonly Dictionary<string, string> s_opposites = new(StringComparer.Ordinal)
+    {
+        ["move-left"] = "move-right", ["move-right"] = "move-left", ["move-up"] = "move-down", ["move-down"] = "move-up",
+        ["grow"] = "shrink", ["shrink"] = "grow", ["appear"] = "disappear", ["disappear"] = "appear",
+    };
 
     private static TrainPair QaPair(string task, BenchSide query, SceneQuestion q, Context c, Random random)
     {

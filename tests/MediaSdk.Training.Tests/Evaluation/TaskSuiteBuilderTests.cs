@@ -107,6 +107,67 @@ public sealed class TaskSuiteBuilderTests : IDisposable
     }
 
     [Fact]
+    public void Write_Classification_OnlyScenesWithOneSalientSubject()
+    {
+        string dir = WriteSuite("s");
+        Dictionary<string, SynthScene> byMedia = _scenes.ToDictionary(s => "../" + s.Media); // bench files sit one folder down
+        static double Size(SynthObject o) => o.Size switch { "small" => 0, "medium" => 1, _ => 2 };
+
+        List<JsonElement> images = [.. Lines(Path.Combine(dir, "test", "image_classification.jsonl"))];
+        Assert.NotEmpty(images);
+        foreach (JsonElement q in images)
+        {
+            SynthScene s = byMedia[q.GetProperty("query").GetProperty("image").GetString()!];
+            Assert.All(s.Objects.Skip(1), o => Assert.True(Size(o) < Size(s.Objects[0]), $"{s.Id}: another object is as large as the subject"));
+            Assert.Equal("a " + s.Objects[0].Shape, q.GetProperty("candidates")[q.GetProperty("answer").GetInt32()].GetProperty("text").GetString());
+        }
+        // Control: the hand-made test images do include ambiguous ones, and those are left out.
+        Assert.True(images.Count < _scenes.Count(s => s is { Split: "test", Kind: "image" }));
+
+        List<JsonElement> clips = [.. Lines(Path.Combine(dir, "test", "video_classification.jsonl"))];
+        Assert.NotEmpty(clips);
+        foreach (JsonElement q in clips)
+        {
+            SynthScene s = byMedia[q.GetProperty("query").GetProperty("video").GetString()!];
+            Assert.All(s.Events, e => Assert.Equal(0, e.Object));
+        }
+        Assert.True(clips.Count < _scenes.Count(s => s is { Split: "test", Kind: "clip" }));
+
+        // Training labels follow the same rule: no image-label pair names a subject that another object dwarfs.
+        foreach (JsonElement pair in Lines(Path.Combine(dir, "train.jsonl")).Where(p => p.GetProperty("task").GetString() == "image-label"))
+        {
+            SynthScene s = byMedia["../" + pair.GetProperty("query").GetProperty("image").GetString()!];
+            Assert.All(s.Objects.Skip(1), o => Assert.True(Size(o) < Size(s.Objects[0])));
+        }
+    }
+
+    [Fact]
+    public void Write_CaptionPairs_CarryFoilsThatSwapOneFact()
+    {
+        string dir = WriteSuite("s");
+        List<JsonElement> pairs = [.. Lines(Path.Combine(dir, "train.jsonl"))
+            .Where(p => p.GetProperty("task").GetString() is "image-caption" or "video-caption")];
+        Assert.NotEmpty(pairs);
+        int foils = 0, shapeSwaps = 0;
+        foreach (JsonElement p in pairs)
+        {
+            string[] caption = p.GetProperty("positive").GetProperty("text").GetString()!.Split(' ');
+            if (!p.TryGetProperty("negatives", out JsonElement negatives)) continue;
+            foreach (JsonElement n in negatives.EnumerateArray())
+            {
+                string[] foil = n.GetProperty("text").GetString()!.Split(' ');
+                // Same paraphrase, one fact swapped: a shape word, or a motion phrase; nothing else changes.
+                int differing = caption.Except(foil).Count() + foil.Except(caption).Count();
+                Assert.InRange(differing, 1, 8);
+                shapeSwaps += differing == 2 ? 1 : 0;
+                foils++;
+            }
+        }
+        Assert.True(foils >= pairs.Count, $"{foils} foils for {pairs.Count} caption pairs");
+        Assert.True(shapeSwaps >= pairs.Count / 2, $"{shapeSwaps} one-word swaps for {pairs.Count} caption pairs");
+    }
+
+    [Fact]
     public void Write_Questions_NeverContainTheirAnswerAndOrderQuestionsAreTagged()
     {
         string dir = WriteSuite("s");
