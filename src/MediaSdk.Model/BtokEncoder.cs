@@ -343,6 +343,8 @@ public sealed class BtokEncoder : IClipEncoder, IWindowExplainer
             if (name == BtokModel.BtoksName) btoks = p;
             else if (name.EndsWith("norm.weight", StringComparison.Ordinal)) nn.init.ones_(p);
             else if (name.EndsWith(".bias", StringComparison.Ordinal)) nn.init.zeros_(p);
+            // Convolutions feeding GELU keep their activations' scale only with a fan-in (He) init.
+            else if (name.StartsWith(PatchEmbed.StemPrefix, StringComparison.Ordinal)) p.normal_(0.0, Math.Sqrt(2.0 / p.shape[1]), generator);
             else p.normal_(0.0, 0.02, generator);
         }
         btoks?.normal_(0.0, 0.02, generator);

@@ -160,10 +160,12 @@ public sealed class BtokEncoderTests
         Assert.True(diff <= 1e-6f, $"BToks changed earlier positions by {diff}");
     }
 
-    [Fact]
-    public void PatchEmbed_MatmulPath_EqualsConvolution()
+    [Theory]
+    [InlineData(VisionStem.Patch)]
+    [InlineData(VisionStem.Conv)]
+    public void PatchEmbed_MatmulPath_EqualsConvolution(VisionStem stem)
     {
-        using BtokEncoder encoder = BtokEncoder.CreateRandom(BtokConfig.Default with { MaxFrames = 3 }, 10, Cpu);
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(BtokConfig.Default with { MaxFrames = 3, VisionStem = stem }, 10, Cpu);
         using var scope = torch.NewDisposeScope();
         using var mode = torch.inference_mode();
         torch.Tensor frames = torch.rand(3, 3, 112, 112) * 2 - 1;
@@ -172,6 +174,35 @@ public sealed class BtokEncoderTests
         Assert.Equal([3L * 49, 256L], fast.shape);
         float diff = (fast - reference).abs().max().item<float>();
         Assert.True(diff <= 1e-5f, $"patchify differs from the convolution by {diff}");
+    }
+
+    [Fact]
+    public void ConvStem_HeInitialisedAndSeesAcrossPatchBorders()
+    {
+        BtokConfig conv = Tiny with { VisionStem = VisionStem.Conv };
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(conv, 10, Cpu);
+        using var scope = torch.NewDisposeScope();
+        using var mode = torch.inference_mode();
+        // He init on the convolutions (std sqrt(2 / fan_in)), the usual 0.02 on the projection after them.
+        var parameters = encoder.Network.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.Equal(Math.Sqrt(2.0 / 27), parameters["patch_embed.stem.0.weight"].std().item<float>(), 0.05);
+        Assert.Equal(0.02, parameters["patch_embed.stem_proj.weight"].std().item<float>(), 0.005);
+
+        // A pixel on patch 0's right edge reaches patch 1's token through the stacked 3x3 receptive fields (a plain
+        // patch projection could not), while the far corner patch's token is untouched.
+        torch.Tensor frame = torch.zeros(1, 3, conv.ImageSize, conv.ImageSize);
+        torch.Tensor moved = frame.clone();
+        moved[0, 0, 1, conv.PatchSize - 1] = 1;
+        torch.Tensor delta = (encoder.Network.PatchEmbed.forward(moved) - encoder.Network.PatchEmbed.forward(frame)).abs().sum(1);
+        Assert.True(delta[1].item<float>() > 0, "the conv stem must see across the patch border");
+        Assert.Equal(0f, delta[conv.TokensPerFrame - 1].item<float>());
+    }
+
+    [Fact]
+    public void ConvStem_PatchSizeNotMultipleOf8_Refused()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => BtokEncoder.CreateRandom(Tiny with { VisionStem = VisionStem.Conv, PatchSize = 4, ImageSize = 32 }, 1, Cpu));
+        Assert.Contains("multiple of 8", ex.Message);
     }
 
     [Fact]

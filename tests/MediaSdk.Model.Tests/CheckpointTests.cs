@@ -91,6 +91,16 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void SaveThenLoad_ConvStem_RoundTripsWithItsStemWeights()
+    {
+        string dir = SaveTiny(Tiny with { VisionStem = VisionStem.Conv });
+        Assert.Contains("\"visionStem\": \"Conv\"", File.ReadAllText(Path.Combine(dir, "config.json")));
+        using BtokEncoder loaded = BtokEncoder.Load(dir, Cpu);
+        Assert.Equal(VisionStem.Conv, loaded.Config.VisionStem);
+        Assert.Contains(loaded.Network.named_parameters(), p => p.name == "patch_embed.stem.2.weight");
+    }
+
+    [Fact]
     public void SaveThenLoad_BFloat16Encoder_StoresFloat32AndLoads()
     {
         string dir = Path.Combine(_root, "bf16");

@@ -16,16 +16,37 @@ namespace MediaSdk.Model.Nn;
 internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006 // field names are the checkpoint's parameter names
-    private readonly Conv2d proj;
+    private readonly Conv2d? proj;
+    private readonly ModuleList<Linear>? stem;
+    private readonly Linear? stem_proj;
     private readonly Parameter temporal_embed;
 #pragma warning restore IDE1006
 
+    private readonly int _patch;
+
     public PatchEmbed(BtokConfig config) : base(nameof(PatchEmbed))
     {
-        proj = nn.Conv2d(3, config.DModel, config.PatchSize, stride: config.PatchSize, bias: true);
+        _patch = config.PatchSize;
+        if (config.VisionStem == VisionStem.Conv)
+        {
+            // Channels D/8, D/4, D/2 at strides 2, 4, 8; each 3x3 convolution is a Linear over its 9 x Cin im2col columns.
+            int[] channels = [3, config.DModel / 8, config.DModel / 4, config.DModel / 2];
+            var layers = new Linear[3];
+            for (int i = 0; i < 3; i++) layers[i] = nn.Linear(9 * channels[i], channels[i + 1], hasBias: true);
+            stem = nn.ModuleList(layers);
+            int cells = config.PatchSize / 8;
+            stem_proj = nn.Linear(cells * cells * channels[3], config.DModel, hasBias: true);
+        }
+        else
+        {
+            proj = nn.Conv2d(3, config.DModel, config.PatchSize, stride: config.PatchSize, bias: true);
+        }
         temporal_embed = new Parameter(zeros(config.MaxFrames, config.DModel));
         RegisterComponents();
     }
+
+    /// <summary>Parameter-name prefix of the convolution stem's layers (they need a fan-in init, not the 0.02 one).</summary>
+    public const string StemPrefix = "patch_embed.stem.";
 
     /// <summary>[F, 3, S, S] frames of one window to [F * P, D] tokens, frame-major then raster order.</summary>
     /// <remarks>
@@ -35,16 +56,55 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
     /// </remarks>
     public override Tensor forward(Tensor frames)
     {
+        if (stem is not null) return AddTemporal(ConvTokens(frames, Im2ColConvolution));
         long f = frames.shape[0], c = frames.shape[1], side = frames.shape[2];
-        long p = proj.weight!.shape[2], g = side / p;
+        long p = proj!.weight!.shape[2], g = side / p;
         Tensor patches = frames.view(f, c, g, p, g, p).permute(0, 2, 4, 1, 3, 5).reshape(f * g * g, c * p * p);
         Tensor tokens = nn.functional.linear(patches, proj.weight.view(proj.weight.shape[0], -1), proj.bias);
         return AddTemporal(tokens.view(f, g * g, -1));
     }
 
     /// <summary>The reference path through the convolution module; tests check <see cref="forward"/> against it.</summary>
-    internal Tensor ForwardWithConvolution(Tensor frames) =>
-        AddTemporal(proj.forward(frames).flatten(2).transpose(1, 2));
+    internal Tensor ForwardWithConvolution(Tensor frames) => stem is not null
+        ? AddTemporal(ConvTokens(frames, ReferenceConvolution))
+        : AddTemporal(proj!.forward(frames).flatten(2).transpose(1, 2));
+
+    /// <summary>
+    /// The conv stem in channels-last layout: [F, 3, S, S] -> three GELU(conv 3x3, stride 2, pad 1) -> [F, S/8, S/8, C]
+    /// -> each patch's (p/8)^2 cells flattened and projected -> [F, P, D].
+    /// </summary>
+    private Tensor ConvTokens(Tensor frames, Func<Tensor, Linear, Tensor> convolution)
+    {
+        Tensor x = frames.permute(0, 2, 3, 1);
+        foreach (Linear layer in stem!) x = nn.functional.gelu(convolution(x, layer));
+        long f = x.shape[0], cells = _patch / 8, g = x.shape[1] / cells, c = x.shape[3];
+        Tensor patches = x.reshape(f, g, cells, g, cells, c).permute(0, 1, 3, 2, 4, 5).reshape(f, g * g, cells * cells * c);
+        return stem_proj!.forward(patches);
+    }
+
+    /// <summary>
+    /// 3x3 stride-2 convolution (padding 1) of channels-last [N, H, W, C] as im2col + one GEMM: the nine strided views
+    /// of the padded input, concatenated along channels, times the layer's [Cout, 9 * C] weight. libtorch's CPU
+    /// convolution is several times slower for these small channel counts (measured on btok-tiny steps).
+    /// </summary>
+    private static Tensor Im2ColConvolution(Tensor x, Linear layer)
+    {
+        long h = x.shape[1], w = x.shape[2];
+        Tensor padded = nn.functional.pad(x, [0, 0, 1, 1, 1, 1]);
+        var taps = new Tensor[9];
+        for (int dy = 0; dy < 3; dy++)
+            for (int dx = 0; dx < 3; dx++)
+                taps[(dy * 3) + dx] = padded.slice(1, dy, dy + h, 2).slice(2, dx, dx + w, 2);
+        return layer.forward(cat(taps, 3));
+    }
+
+    /// <summary>The same convolution through libtorch's conv2d, for the test that checks the im2col path.</summary>
+    private static Tensor ReferenceConvolution(Tensor x, Linear layer)
+    {
+        long cout = layer.weight!.shape[0], cin = layer.weight.shape[1] / 9;
+        Tensor kernel = layer.weight.view(cout, 3, 3, cin).permute(0, 3, 1, 2);
+        return nn.functional.conv2d(x.permute(0, 3, 1, 2), kernel, layer.bias, strides: [2, 2], padding: [1, 1]).permute(0, 2, 3, 1);
+    }
 
     private Tensor AddTemporal(Tensor patches) // [F, P, D] -> [F * P, D]
     {

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Globalization;
+using MediaSdk.Model;
+using MediaSdk.Model.Nn;
+using MediaSdk.Training;
+using MediaSdk.Training.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MediaSdk.Benchmarks;
+
+/// <summary>
+/// How fast can a readout learn a manifest's labels? A cross-entropy classifier over the distinct positive texts of a
+/// manifest (e.g. the image-label pairs of the synthetic world), trained from a seeded btok-tiny, read either through
+/// the whole encoder (vision tokens + instruction + BToks, as the trainer embeds a query) or by pooling the vision
+/// tokens directly (max or mean over patches and frames). It isolates where learning stalls: the stem, or the decoder.
+/// </summary>
+/// <remarks>
+/// Usage: <c>MediaSdk.Benchmarks --probe MANIFEST [--steps 200] [--stem patch|conv] [--readout btok|max|mean]
+/// [--lr 1e-3] [--cache DIR] [--val MANIFEST]</c>. Prints the running loss and training accuracy every 20 steps (chance = 1 / classes), and with --val the accuracy on another manifest's examples at the end.
+/// docs/results.md records what it showed.
+/// </remarks>
+internal static class LearnabilityProbe
+{
+    public static bool TryRun(string[] args)
+    {
+        if (args.Length < 2 || args[0] != "--probe") return false;
+        string manifest = Path.GetFullPath(args[1]);
+        int steps = 200;
+        string stem = "patch", readout = "btok";
+        double lr = 1e-3;
+        string? cache = null, validation = null;
+        for (int i = 2; i + 1 < args.Length; i += 2)
+        {
+            string value = args[i + 1];
+            switch (args[i])
+            {
+                case "--steps": steps = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--stem": stem = value; break;
+                case "--readout": readout = value; break;
+                case "--lr": lr = double.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--cache": cache = value; break;
+                case "--val": validation = Path.GetFullPath(value); break;
+                default: throw new ArgumentException($"--probe: unknown option '{args[i]}'; use --steps, --stem, --readout, --lr, --cache or --val.");
+            }
+        }
+        if (readout is not ("btok" or "max" or "mean")) throw new ArgumentException($"--readout '{readout}': use btok, max or mean.");
+        Run(manifest, validation, steps, stem == "conv" ? VisionStem.Conv : VisionStem.Patch, readout, lr, cache);
+        return true;
+    }
+
+    private static void Run(string manifest, string? validation, int steps, VisionStem stem, string readout, double lr, string? cache)
+    {
+        torch.set_num_threads(2);
+        var config = BtokConfig.Default with
+        {
+            ModelId = "btok-tiny", DModel = 192, Layers = 3, Heads = 6, FfnDim = 512, ImageSize = 96, VisionStem = stem,
+        };
+        var data = new TrainingDataOptions(config.ImageSize, config.MaxFrames, config.MaxTextTokens, cache);
+        IReadOnlyList<TrainingExample> examples = TrainingData.LoadAsync(manifest, data).GetAwaiter().GetResult();
+        List<string> classes = [.. examples.Select(Label).Distinct(StringComparer.Ordinal)];
+        Console.WriteLine($"probe {manifest}: {examples.Count} examples, {classes.Count} classes (chance {1.0 / classes.Count:F3}), " +
+            $"stem {stem}, readout {readout}, lr {lr}, {steps} steps");
+
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(config, seed: 1, EncoderOptions.Default with { Device = EncoderDevice.Cpu, Threads = 2 });
+        BtokModel model = encoder.Network;
+        model.train();
+        var computer = new StepComputer(model, 0.05, GicForm.Kv, TargetAttention.Condensation, null, ScalarType.Float32, CPU);
+        var head = nn.Linear(config.DModel, classes.Count);
+        List<TorchSharp.Modules.Parameter> parameters = [.. model.parameters(), .. head.parameters()];
+        using var optimizer = optim.AdamW(parameters, lr, weight_decay: 0.01);
+        var plan = new BatchPlan(examples, 32, seed: 1);
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0;
+        int correct = 0, seen = 0, batches = 0;
+        for (int step = 0; step < steps; step++)
+        {
+            using DisposeScope scope = NewDisposeScope();
+            List<TrainingExample> batch = [.. plan.Batch(step).Select(i => examples[i])];
+            Tensor embedding = readout == "btok"
+                ? computer.Embed([.. batch.Select(e => e.Query)], 0, batch.Count)
+                : stack([.. batch.Select(e => Pool(model, e.Query, config.ImageSize, readout))], 0);
+            embedding = embedding / embedding.norm(1, keepdim: true).clamp_min(1e-12);
+            // A fixed logit scale of 1 / 0.05, like the trainer's InfoNCE temperature.
+            Tensor logits = head.forward(embedding * 20);
+            Tensor labels = tensor(batch.Select(e => (long)classes.IndexOf(Label(e))).ToArray());
+            Tensor loss = nn.functional.cross_entropy(logits, labels);
+            optimizer.zero_grad();
+            loss.backward();
+            nn.utils.clip_grad_norm_(parameters, 1.0);
+            optimizer.step();
+            lossSum += loss.ToDouble();
+            correct += (int)logits.argmax(1).eq(labels).sum().ToInt64();
+            seen += batch.Count;
+            batches++;
+            if (step + 1 == steps && validation is not null)
+            {
+                // Held-out accuracy over the same classes (labels the training manifest never used are scored wrong).
+                IReadOnlyList<TrainingExample> held = TrainingData.LoadAsync(validation, data).GetAwaiter().GetResult();
+                int right = 0;
+                using (no_grad())
+                    foreach (TrainingExample e in held)
+                    {
+                        Tensor v = readout == "btok" ? computer.Embed([e.Query], 0, 1) : Pool(model, e.Query, config.ImageSize, readout).unsqueeze(0);
+                        v = v / v.norm(1, keepdim: true).clamp_min(1e-12);
+                        right += head.forward(v * 20).argmax(1).ToInt64() == classes.IndexOf(Label(e)) ? 1 : 0;
+                    }
+                Console.WriteLine($"held-out accuracy {(double)right / held.Count:F3} on {held.Count} examples of {validation}");
+            }
+            if ((step + 1) % 20 == 0 || step + 1 == steps)
+            {
+                Console.WriteLine($"step {step + 1} loss {lossSum / batches:F3} train-acc {(double)correct / seen:F3} {clock.Elapsed.TotalSeconds:F0} s");
+                lossSum = 0;
+                correct = seen = batches = 0;
+            }
+        }
+    }
+
+    private static string Label(TrainingExample e) => string.Join(',', e.Positive.TextIds);
+
+    /// <summary>Max or mean over every patch of every frame of the vision tokens, skipping the decoder.</summary>
+    private static Tensor Pool(BtokModel model, SideInput side, int size, string readout)
+    {
+        Tensor tokens = model.EmbedFrames(tensor(side.Pixels ?? throw new ArgumentException("--probe needs queries with an image or video."),
+            [side.Frames, 3, size, size]));
+        return readout == "max" ? tokens.amax([0L]) : tokens.mean([0L]);
+    }
+}
