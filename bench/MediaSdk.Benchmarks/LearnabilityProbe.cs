@@ -28,6 +28,7 @@ internal static class LearnabilityProbe
         string manifest = Path.GetFullPath(args[1]);
         int steps = 200;
         string stem = "patch", readout = "btok";
+        bool summary = false;
         double lr = 1e-3;
         string? cache = null, validation = null;
         for (int i = 2; i + 1 < args.Length; i += 2)
@@ -40,27 +41,29 @@ internal static class LearnabilityProbe
                 case "--readout": readout = value; break;
                 case "--lr": lr = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--cache": cache = value; break;
+                case "--summary": summary = value == "on"; break;
                 case "--val": validation = Path.GetFullPath(value); break;
-                default: throw new ArgumentException($"--probe: unknown option '{args[i]}'; use --steps, --stem, --readout, --lr, --cache or --val.");
+                default: throw new ArgumentException($"--probe: unknown option '{args[i]}'; use --steps, --stem, --readout, --summary on|off, --lr, --cache or --val.");
             }
         }
         if (readout is not ("btok" or "max" or "mean")) throw new ArgumentException($"--readout '{readout}': use btok, max or mean.");
-        Run(manifest, validation, steps, stem == "conv" ? VisionStem.Conv : VisionStem.Patch, readout, lr, cache);
+        Run(manifest, validation, steps, stem == "conv" ? VisionStem.Conv : VisionStem.Patch, summary, readout, lr, cache);
         return true;
     }
 
-    private static void Run(string manifest, string? validation, int steps, VisionStem stem, string readout, double lr, string? cache)
+    private static void Run(string manifest, string? validation, int steps, VisionStem stem, bool summary, string readout, double lr, string? cache)
     {
         torch.set_num_threads(2);
         var config = BtokConfig.Default with
         {
             ModelId = "btok-tiny", DModel = 192, Layers = 3, Heads = 6, FfnDim = 512, ImageSize = 96, VisionStem = stem,
+            FrameSummaryToken = summary,
         };
         var data = new TrainingDataOptions(config.ImageSize, config.MaxFrames, config.MaxTextTokens, cache);
         IReadOnlyList<TrainingExample> examples = TrainingData.LoadAsync(manifest, data).GetAwaiter().GetResult();
         List<string> classes = [.. examples.Select(Label).Distinct(StringComparer.Ordinal)];
         Console.WriteLine($"probe {manifest}: {examples.Count} examples, {classes.Count} classes (chance {1.0 / classes.Count:F3}), " +
-            $"stem {stem}, readout {readout}, lr {lr}, {steps} steps");
+            $"stem {stem}, summary token {summary}, readout {readout}, lr {lr}, {steps} steps");
 
         using BtokEncoder encoder = BtokEncoder.CreateRandom(config, seed: 1, EncoderOptions.Default with { Device = EncoderDevice.Cpu, Threads = 2 });
         BtokModel model = encoder.Network;

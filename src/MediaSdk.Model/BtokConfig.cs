@@ -91,9 +91,16 @@ public sealed record BtokConfig
     /// <summary>How frames become vision tokens. Default <see cref="VisionStem.Patch"/> (models saved before this field).</summary>
     public VisionStem VisionStem { get; init; } = VisionStem.Patch;
 
-    /// <summary>Vision tokens per frame: (ImageSize / PatchSize)^2.</summary>
+    /// <summary>
+    /// Follow each frame's patch tokens with one summary token: a projection of their channel-wise max. A small object
+    /// covers a few of a frame's patches; attention starts out as a mean over them and learns slowly to single them
+    /// out, while a max keeps "a star is somewhere in this frame" at full strength. Default false.
+    /// </summary>
+    public bool FrameSummaryToken { get; init; }
+
+    /// <summary>Vision tokens per frame: (ImageSize / PatchSize)^2, plus one with <see cref="FrameSummaryToken"/>.</summary>
     [JsonIgnore]
-    public int TokensPerFrame => (ImageSize / PatchSize) * (ImageSize / PatchSize);
+    public int TokensPerFrame => ((ImageSize / PatchSize) * (ImageSize / PatchSize)) + (FrameSummaryToken ? 1 : 0);
 
     /// <summary>Per-head size: DModel / Heads.</summary>
     [JsonIgnore]

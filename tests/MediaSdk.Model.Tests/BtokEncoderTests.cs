@@ -199,6 +199,31 @@ public sealed class BtokEncoderTests
     }
 
     [Fact]
+    public void FrameSummaryToken_FollowsEachFrameAndIgnoresWhereThePatchesAre()
+    {
+        BtokConfig config = Tiny with { FrameSummaryToken = true };
+        Assert.Equal(5, config.TokensPerFrame);
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(config, 10, Cpu);
+        using var scope = torch.NewDisposeScope();
+        using var mode = torch.inference_mode();
+        int p = config.PatchSize;
+        torch.Tensor frames = torch.rand(2, 3, config.ImageSize, config.ImageSize) * 2 - 1;
+        // The same frames with their two top patches swapped: the patch tokens swap, their channel-wise max does not.
+        torch.Tensor swapped = frames.clone();
+        swapped[.., .., ..p, ..p] = frames[.., .., ..p, p..];
+        swapped[.., .., ..p, p..] = frames[.., .., ..p, ..p];
+        torch.Tensor a = encoder.Network.PatchEmbed.forward(frames), b = encoder.Network.PatchEmbed.forward(swapped);
+        Assert.Equal([2L * 5, (long)config.DModel], a.shape);
+        for (int f = 0; f < 2; f++)
+        {
+            int first = f * 5;
+            Assert.True((a[first] - b[first + 1]).abs().max().item<float>() <= 1e-5f, "patch tokens must swap");
+            Assert.True((a[first + 4] - b[first + 4]).abs().max().item<float>() <= 1e-5f, "the summary token must not move");
+        }
+        Assert.True((a[4] - a[9]).abs().max().item<float>() > 1e-3f, "each frame has its own summary token");
+    }
+
+    [Fact]
     public void ConvStem_PatchSizeNotMultipleOf8_Refused()
     {
         var ex = Assert.Throws<ArgumentException>(() => BtokEncoder.CreateRandom(Tiny with { VisionStem = VisionStem.Conv, PatchSize = 4, ImageSize = 32 }, 1, Cpu));

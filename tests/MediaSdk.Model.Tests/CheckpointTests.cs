@@ -91,13 +91,17 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
-    public void SaveThenLoad_ConvStem_RoundTripsWithItsStemWeights()
+    public void SaveThenLoad_ConvStemAndSummaryToken_RoundTripWithTheirWeights()
     {
-        string dir = SaveTiny(Tiny with { VisionStem = VisionStem.Conv });
-        Assert.Contains("\"visionStem\": \"Conv\"", File.ReadAllText(Path.Combine(dir, "config.json")));
+        string dir = SaveTiny(Tiny with { VisionStem = VisionStem.Conv, FrameSummaryToken = true });
+        string json = File.ReadAllText(Path.Combine(dir, "config.json"));
+        Assert.Contains("\"visionStem\": \"Conv\"", json);
+        Assert.Contains("\"frameSummaryToken\": true", json);
         using BtokEncoder loaded = BtokEncoder.Load(dir, Cpu);
         Assert.Equal(VisionStem.Conv, loaded.Config.VisionStem);
+        Assert.True(loaded.Config.FrameSummaryToken);
         Assert.Contains(loaded.Network.named_parameters(), p => p.name == "patch_embed.stem.2.weight");
+        Assert.Contains(loaded.Network.named_parameters(), p => p.name == "patch_embed.frame_summary.weight");
     }
 
     [Fact]

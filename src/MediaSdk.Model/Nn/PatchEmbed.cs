@@ -20,6 +20,7 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
     private readonly ModuleList<Linear>? stem;
     private readonly Linear? stem_proj;
     private readonly Parameter temporal_embed;
+    private readonly Linear? frame_summary;
 #pragma warning restore IDE1006
 
     private readonly int _patch;
@@ -42,6 +43,7 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
             proj = nn.Conv2d(3, config.DModel, config.PatchSize, stride: config.PatchSize, bias: true);
         }
         temporal_embed = new Parameter(zeros(config.MaxFrames, config.DModel));
+        if (config.FrameSummaryToken) frame_summary = nn.Linear(config.DModel, config.DModel, hasBias: true);
         RegisterComponents();
     }
 
@@ -106,8 +108,9 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
         return nn.functional.conv2d(x.permute(0, 3, 1, 2), kernel, layer.bias, strides: [2, 2], padding: [1, 1]).permute(0, 2, 3, 1);
     }
 
-    private Tensor AddTemporal(Tensor patches) // [F, P, D] -> [F * P, D]
+    private Tensor AddTemporal(Tensor patches) // [F, P, D] -> [F * (P (+1)), D]
     {
+        if (frame_summary is not null) patches = cat([patches, frame_summary.forward(patches.amax([1L], keepdim: true))], 1);
         Tensor temporal = temporal_embed.narrow(0, 0, patches.shape[0]).unsqueeze(1);
         return (patches + temporal).reshape(-1, patches.shape[2]);
     }
