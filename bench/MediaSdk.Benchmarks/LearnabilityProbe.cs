@@ -29,6 +29,7 @@ internal static class LearnabilityProbe
         int steps = 200;
         string stem = "patch", readout = "btok";
         bool summary = false;
+        int seed = 1;
         double lr = 1e-3;
         string? cache = null, validation = null;
         for (int i = 2; i + 1 < args.Length; i += 2)
@@ -42,16 +43,17 @@ internal static class LearnabilityProbe
                 case "--lr": lr = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--cache": cache = value; break;
                 case "--summary": summary = value == "on"; break;
+                case "--seed": seed = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--val": validation = Path.GetFullPath(value); break;
-                default: throw new ArgumentException($"--probe: unknown option '{args[i]}'; use --steps, --stem, --readout, --summary on|off, --lr, --cache or --val.");
+                default: throw new ArgumentException($"--probe: unknown option '{args[i]}'; use --steps, --stem, --readout, --summary on|off, --seed, --lr, --cache or --val.");
             }
         }
         if (readout is not ("btok" or "max" or "mean")) throw new ArgumentException($"--readout '{readout}': use btok, max or mean.");
-        Run(manifest, validation, steps, stem == "conv" ? VisionStem.Conv : VisionStem.Patch, summary, readout, lr, cache);
+        Run(manifest, validation, steps, stem == "conv" ? VisionStem.Conv : VisionStem.Patch, summary, seed, readout, lr, cache);
         return true;
     }
 
-    private static void Run(string manifest, string? validation, int steps, VisionStem stem, bool summary, string readout, double lr, string? cache)
+    private static void Run(string manifest, string? validation, int steps, VisionStem stem, bool summary, int seed, string readout, double lr, string? cache)
     {
         torch.set_num_threads(2);
         var config = BtokConfig.Default with
@@ -65,14 +67,14 @@ internal static class LearnabilityProbe
         Console.WriteLine($"probe {manifest}: {examples.Count} examples, {classes.Count} classes (chance {1.0 / classes.Count:F3}), " +
             $"stem {stem}, summary token {summary}, readout {readout}, lr {lr}, {steps} steps");
 
-        using BtokEncoder encoder = BtokEncoder.CreateRandom(config, seed: 1, EncoderOptions.Default with { Device = EncoderDevice.Cpu, Threads = 2 });
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(config, seed, EncoderOptions.Default with { Device = EncoderDevice.Cpu, Threads = 2 });
         BtokModel model = encoder.Network;
         model.train();
         var computer = new StepComputer(model, 0.05, GicForm.Kv, TargetAttention.Condensation, null, ScalarType.Float32, CPU);
         var head = nn.Linear(config.DModel, classes.Count);
         List<TorchSharp.Modules.Parameter> parameters = [.. model.parameters(), .. head.parameters()];
         using var optimizer = optim.AdamW(parameters, lr, weight_decay: 0.01);
-        var plan = new BatchPlan(examples, 32, seed: 1);
+        var plan = new BatchPlan(examples, 32, seed);
         var clock = Stopwatch.StartNew();
         double lossSum = 0;
         int correct = 0, seen = 0, batches = 0;
