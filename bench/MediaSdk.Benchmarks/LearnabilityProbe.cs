@@ -32,8 +32,9 @@ internal static class LearnabilityProbe
         int seed = 1;
         double lr = 1e-3;
         string? cache = null, validation = null;
-        for (int i = 2; i + 1 < args.Length; i += 2)
+        for (int i = 2; i < args.Length; i += 2)
         {
+            if (i + 1 == args.Length) throw new ArgumentException($"--probe: option '{args[i]}' has no value; give one after it.");
             string value = args[i + 1];
             switch (args[i])
             {
@@ -42,14 +43,22 @@ internal static class LearnabilityProbe
                 case "--readout": readout = value; break;
                 case "--lr": lr = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--cache": cache = value; break;
-                case "--summary": summary = value == "on"; break;
+                case "--summary":
+                    summary = value is "on" || (value is "off" ? false : throw new ArgumentException($"--summary '{value}': use on or off."));
+                    break;
                 case "--seed": seed = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--val": validation = Path.GetFullPath(value); break;
                 default: throw new ArgumentException($"--probe: unknown option '{args[i]}'; use --steps, --stem, --readout, --summary on|off, --seed, --lr, --cache or --val.");
             }
         }
         if (readout is not ("btok" or "max" or "mean")) throw new ArgumentException($"--readout '{readout}': use btok, max or mean.");
-        Run(manifest, validation, steps, stem == "conv" ? VisionStem.Conv : VisionStem.Patch, summary, seed, readout, lr, cache);
+        VisionStem visionStem = stem switch
+        {
+            "patch" => VisionStem.Patch,
+            "conv" => VisionStem.Conv,
+            _ => throw new ArgumentException($"--stem '{stem}': use patch or conv."),
+        };
+        Run(manifest, validation, steps, visionStem, summary, seed, readout, lr, cache);
         return true;
     }
 

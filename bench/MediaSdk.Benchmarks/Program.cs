@@ -10,7 +10,15 @@ const string Usage = "usage: MediaSdk.Benchmarks [--out FILE.md] [--only a,b,c,d
 
 string repo = BenchContext.FindRepoRoot();
 if (TrainingStepBench.TryRunWorker(args)) return 0;
-if (LearnabilityProbe.TryRun(args)) return 0;
+try
+{
+    if (LearnabilityProbe.TryRun(args)) return 0;
+}
+catch (Exception ex) when (ex is ArgumentException or MediaSdk.MediaInputException)
+{
+    Console.Error.WriteLine($"MediaSdk.Benchmarks: {ex.Message}");
+    return 2;
+}
 int bdn = Array.IndexOf(args, "--bdn");
 if (bdn >= 0)
     return BdnRunner.RunSwitcher(args[(bdn + 1)..], Path.Combine(repo, "artifacts", "bench", "bdn"));

@@ -4,8 +4,10 @@ using static TorchSharp.torch;
 namespace MediaSdk.Model.Nn;
 
 /// <summary>
-/// Vision tokens: a patch x patch convolution with stride patch (Qwen2-VL's patch_embed.proj, 2D here), plus a learned
-/// per-frame temporal embedding added to every patch token of frame i.
+/// Vision tokens: a patch x patch convolution with stride patch (Qwen2-VL's patch_embed.proj, 2D here) or the
+/// <see cref="VisionStem.Conv"/> stem, optionally one max-pooled summary token after each frame's patches
+/// (<see cref="BtokConfig.FrameSummaryToken"/>), plus a learned per-frame temporal embedding added to every token of
+/// frame i.
 /// </summary>
 /// <remarks>
 /// Why a temporal embedding on top of 1D RoPE: with frames flattened into one sequence, RoPE only sees a raster offset,
@@ -50,9 +52,10 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
     /// <summary>Parameter-name prefix of the convolution stem's layers (they need a fan-in init, not the 0.02 one).</summary>
     public const string StemPrefix = "patch_embed.stem.";
 
-    /// <summary>[F, 3, S, S] frames of one window to [F * P, D] tokens, frame-major then raster order.</summary>
+    /// <summary>[F, 3, S, S] frames of one window to [F * TokensPerFrame, D] tokens, frame-major then raster order (the
+    /// summary token, when on, last in its frame).</summary>
     /// <remarks>
-    /// Computed as patchify + one matrix product with the convolution's weight viewed as [D, 3 * p * p]: the same math
+    /// Patch stem: computed as patchify + one matrix product with the convolution's weight viewed as [D, 3 * p * p]: the same math
     /// as the stride-p convolution (tested against it) but a plain GEMM, which libtorch runs several times faster on
     /// the CPU than its convolution path for this kernel shape. Gradients reach proj.weight and proj.bias as usual.
     /// </remarks>
