@@ -330,7 +330,7 @@ public sealed record SynthHeldOut
 public sealed record SynthSplits
 {
     /// <summary>Training items.</summary>
-    public SynthCounts Train { get; init; } = new() { Images = 1500, Clips = 3000, Long = 120 };
+    public SynthCounts Train { get; init; } = new() { Images = 6000, Clips = 3000, Long = 240 };
 
     /// <summary>Validation items (hyperparameters are chosen here).</summary>
     public SynthCounts Val { get; init; } = new() { Images = 200, Clips = 300, Long = 30 };

@@ -4,7 +4,7 @@ namespace MediaSdk.Training;
 
 /// <summary>
 /// Which examples form the batch of each step: one task per batch (so in-batch negatives are hard negatives,
-/// METHOD.md §4), tasks interleaved, a fresh shuffle per epoch. A pure function of (examples, batch size, seed, step),
+/// METHOD.md §4; a pair's manifest "batch" can name another task's batches to join), tasks interleaved, a fresh shuffle per epoch. A pure function of (examples, batch size, seed, step),
 /// so a resumed run draws exactly the batches the uninterrupted run would have drawn, with no RNG state to save.
 /// </summary>
 internal sealed class BatchPlan
@@ -24,10 +24,11 @@ internal sealed class BatchPlan
         var order = new List<string>();
         for (int i = 0; i < examples.Count; i++)
         {
-            if (!byTask.TryGetValue(examples[i].Task, out List<int>? list))
+            string key = examples[i].BatchKey;
+            if (!byTask.TryGetValue(key, out List<int>? list))
             {
-                byTask[examples[i].Task] = list = [];
-                order.Add(examples[i].Task);
+                byTask[key] = list = [];
+                order.Add(key);
             }
             list.Add(i);
         }

@@ -150,7 +150,7 @@ public static class BtokTrainer
                     GradNorm = norm,
                     StepMilliseconds = Stopwatch.GetElapsedTime(t0).TotalMilliseconds,
                     ElapsedSeconds = clock.Elapsed.TotalSeconds,
-                    Task = batch[0].Task,
+                    Task = batch[0].BatchKey,
                     EvalHit1 = hit,
                 };
                 if (step + 1 == options.Steps)

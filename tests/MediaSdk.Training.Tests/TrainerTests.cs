@@ -117,6 +117,28 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void BatchPlan_BatchKey_MixesTasksThatNameTheSameBatches()
+    {
+        // Labels (task "l") ride in caption batches ("c"); "q" keeps batches of its own.
+        var examples = new List<TrainingExample>();
+        for (int i = 0; i < 30; i++)
+        {
+            TrainingExample e = Pair(i, i % 3 == 0 ? "l" : i % 3 == 1 ? "c" : "q", target: false);
+            examples.Add(e.Task == "l" ? e with { Batch = "c" } : e);
+        }
+        var plan = new BatchPlan(examples, 5, seed: 3);
+        bool mixed = false;
+        for (int step = 0; step < plan.BatchesPerEpoch; step++)
+        {
+            string[] tasks = [.. plan.Batch(step).Select(i => examples[i].Task).Distinct().Order(StringComparer.Ordinal)];
+            Assert.True(tasks is ["q"] or ["c"] or ["l"] or ["c", "l"], string.Join(",", tasks));
+            mixed |= tasks.Length == 2;
+        }
+        Assert.True(mixed);
+        Assert.Equal(30, Enumerable.Range(0, plan.BatchesPerEpoch).Sum(s => plan.Batch(s).Length));
+    }
+
+    [Fact]
     public void Schedule_WarmupThenLinearDecay()
     {
         Assert.Equal(0.1, BtokTrainer.Schedule(0, 100, 10, 1.0), 12);

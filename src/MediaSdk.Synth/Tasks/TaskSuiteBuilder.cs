@@ -288,24 +288,28 @@ public static class TaskSuiteBuilder
                 case "image":
                 {
                     BenchSide image = BenchSide.OfImage(s.Media);
-                    Captions(pairs, s, image, "image-caption", "text-image", c, random);
+                    Captions(pairs, s, image, "image-caption", "text-image", c.Options.TrainImageCaptionPairs, c, random);
                     if (SceneText.SalientShape(s) is string shape && c.Vocab.Shapes.Contains(shape))
                     {
                         string label = SceneText.ShapeLabel(shape);
-                        pairs.Add(new TrainPair("image-label", BenchSide.OfImage(s.Media, instruction: ImageClassInstruction), BenchSide.OfText(label), [], label));
+                        pairs.Add(new TrainPair("image-label", BenchSide.OfImage(s.Media, instruction: ImageClassInstruction), BenchSide.OfText(label),
+                            OtherLabels(label, c.Vocab.Shapes.Select(SceneText.ShapeLabel)), label, Batch: "image-caption"));
                     }
-                    foreach (SceneQuestion q in SceneText.ImageQuestions(s, c.Vocab, c.Counts, c.Words))
+                    SceneQuestion[] questions = [.. SceneText.ImageQuestions(s, c.Vocab, c.Counts, c.Words)];
+                    random.Shuffle(questions);
+                    foreach (SceneQuestion q in questions.Take(c.Options.TrainImageQuestions))
                         pairs.Add(QaPair("image-qa", BenchSide.OfImage(s.Media, text: q.Question), q, c, random));
                     break;
                 }
                 case "clip":
                 {
                     BenchSide video = BenchSide.OfVideo(s.Media);
-                    Captions(pairs, s, video, "video-caption", "text-video", c, random);
+                    Captions(pairs, s, video, "video-caption", "text-video", c.Options.TrainCaptionPairs, c, random);
                     if (SceneText.SalientMotion(s) is string motion && c.Vocab.Motions.Contains(motion))
                     {
                         string label = SceneText.MotionLabel(motion);
-                        pairs.Add(new TrainPair("video-label", BenchSide.OfVideo(s.Media, instruction: VideoClassInstruction), BenchSide.OfText(label), [], label));
+                        pairs.Add(new TrainPair("video-label", BenchSide.OfVideo(s.Media, instruction: VideoClassInstruction), BenchSide.OfText(label),
+                            OtherLabels(label, c.Vocab.Motions.Select(SceneText.MotionLabel)), label, Batch: "video-caption"));
                     }
                     foreach (SceneQuestion q in SceneText.VideoQuestions(s, c.Vocab))
                         pairs.Add(QaPair("video-qa", BenchSide.OfVideo(s.Media, text: q.Question), q, c, random));
@@ -331,9 +335,17 @@ public static class TaskSuiteBuilder
         return pairs;
     }
 
-    private static void Captions(List<TrainPair> pairs, SynthScene s, BenchSide media, string toText, string toMedia, Context c, Random random)
+    /// <summary>
+    /// A label pair's negatives: every other class, so each step scores the label against all classes as the benchmark
+    /// does. (Label pairs ride in caption batches, "batch" in the manifest: batches of 8-11 distinct short labels alone
+    /// collapse every label text onto one embedding within a few steps; docs/results.md "Where learning stalls".)
+    /// </summary>
+    private static List<BenchSide> OtherLabels(string label, IEnumerable<string> classes) =>
+        [.. classes.Distinct(StringComparer.Ordinal).Where(l => !string.Equals(l, label, StringComparison.Ordinal)).Select(BenchSide.OfText)];
+
+    private static void Captions(List<TrainPair> pairs, SynthScene s, BenchSide media, string toText, string toMedia, int count, Context c, Random random)
     {
-        for (int k = 0; k < c.Options.TrainCaptionPairs; k++)
+        for (int k = 0; k < count; k++)
         {
             // Foils reuse the caption's paraphrase draws, so each differs from it only in the fact that was swapped.
             int paraphrase = random.Next();
@@ -417,6 +429,7 @@ public static class TaskSuiteBuilder
                     w.WriteEndObject();
                 }
                 w.WriteString("task", p.Task);
+                if (p.Batch is not null) w.WriteString("batch", p.Batch);
                 w.WriteEndObject();
             }));
         }
@@ -526,7 +539,8 @@ internal sealed record BenchTask(string Name, IReadOnlyList<BenchQuery> Queries)
 internal sealed record BenchSplit(string Name, IReadOnlyList<BenchTask> Tasks);
 
 /// <summary>One training manifest line.</summary>
-internal sealed record TrainPair(string Task, BenchSide Query, BenchSide Positive, IReadOnlyList<BenchSide> Negatives, string? Target, string? From = null);
+internal sealed record TrainPair(string Task, BenchSide Query, BenchSide Positive, IReadOnlyList<BenchSide> Negatives, string? Target,
+    string? From = null, string? Batch = null);
 
 /// <summary>Everything the builder writes.</summary>
 internal sealed record Suite(IReadOnlyList<BenchSplit> Splits, IReadOnlyList<TrainPair> Train);

@@ -39,8 +39,15 @@ public sealed record TaskSuiteOptions
     /// media. Default 100 (MMEB-V2 style: 100-1000).</summary>
     public int RetrievalCandidates { get; init; } = 100;
 
-    /// <summary>Caption paraphrases per scene used as training pairs (video -> caption and caption -> video). Default 2.</summary>
+    /// <summary>Caption paraphrases per clip used as training pairs (video -> caption and caption -> video). Default 2.</summary>
     public int TrainCaptionPairs { get; init; } = 2;
+
+    /// <summary>Caption paraphrases per train image (image -> caption and caption -> image). Default 1: the train
+    /// split has twice as many images as clips, and this keeps image and video pairs about even.</summary>
+    public int TrainImageCaptionPairs { get; init; } = 1;
+
+    /// <summary>Questions per train image used as QA pairs, at most (a seeded choice among its questions). Default 1.</summary>
+    public int TrainImageQuestions { get; init; } = 1;
 
     /// <summary>Explicit hard negatives (other answer options) per training QA pair. Default 3.</summary>
     public int TrainQaNegatives { get; init; } = 3;

@@ -29,14 +29,20 @@ internal enum TargetSide
 
 /// <summary>One manifest line, decoded.</summary>
 /// <param name="Line">1-based manifest line (for messages).</param>
-/// <param name="Task">Batches are drawn from one task at a time.</param>
+/// <param name="Task">The pair's task (logged per step); batches are drawn from one task at a time unless
+/// <paramref name="Batch"/> says otherwise.</param>
 /// <param name="Query">The query side.</param>
 /// <param name="Positive">The positive side.</param>
 /// <param name="Negatives">Explicit hard negatives (possibly none).</param>
 /// <param name="TargetIds">[eot (prefix p)] + target ids + [eot (end e)], or null without a target.</param>
 /// <param name="From">The side that generates the target.</param>
+/// <param name="Batch">The batches the example joins when not its task's own (manifest "batch").</param>
 internal sealed record TrainingExample(int Line, string Task, SideInput Query, SideInput Positive, IReadOnlyList<SideInput> Negatives,
-    int[]? TargetIds, TargetSide From);
+    int[]? TargetIds, TargetSide From, string? Batch = null)
+{
+    /// <summary>Examples with the same key share batches: <see cref="Batch"/>, else the task.</summary>
+    public string BatchKey => Batch ?? Task;
+}
 
 /// <summary>How manifest media and text become model inputs.</summary>
 /// <param name="ImageSize">Model input size S (the checkpoint's preprocess size).</param>
@@ -122,7 +128,7 @@ internal static class TrainingData
             SideInput query = inputs[next++], positive = inputs[next++];
             SideInput[] negatives = inputs[next..(next + e.Negatives.Count)];
             next += e.Negatives.Count;
-            examples[i] = new TrainingExample(e.Line, e.Task, query, positive, negatives, target, e.From);
+            examples[i] = new TrainingExample(e.Line, e.Task, query, positive, negatives, target, e.From, e.Batch);
         }
         return examples;
     }

@@ -16,7 +16,7 @@ internal sealed record SideSpec(string? Video, double? Start, double? End, strin
 
 /// <summary>One manifest line, validated.</summary>
 internal sealed record ManifestEntry(int Line, string Task, SideSpec Query, SideSpec Positive, IReadOnlyList<SideSpec> Negatives,
-    string? TargetText, TargetSide From);
+    string? TargetText, TargetSide From, string? Batch = null);
 
 /// <summary>
 /// Parses a JSONL training manifest (docs/training.md "Manifest (JSONL)") strictly: every line is read and every media
@@ -28,7 +28,7 @@ internal static class TrainingManifest
     public const string DefaultTask = "default";
 
     private const string Example = """{"query": {"video": "clip.mp4", "start": 0, "end": 2}, "positive": {"text": "a dog runs"}}""";
-    private static readonly string[] s_topFields = ["query", "positive", "negatives", "target", "task"];
+    private static readonly string[] s_topFields = ["query", "positive", "negatives", "target", "task", "batch"];
     private static readonly string[] s_sideFields = ["video", "start", "end", "image", "text", "instruction"];
     private static readonly string[] s_targetFields = ["text", "from"];
     private static readonly string[] s_imageExtensions = [".png", ".jpg", ".jpeg"];
@@ -134,6 +134,14 @@ internal static class TrainingManifest
                     : throw at.Error($"\"task\" is {Describe(t)}; it must be a non-empty string such as \"video-caption\" (or leave it out for \"{DefaultTask}\").");
             }
 
+            string? batch = null;
+            if (root.TryGetProperty("batch", out JsonElement b))
+            {
+                batch = b.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(b.GetString())
+                    ? b.GetString()!
+                    : throw at.Error($"\"batch\" is {Describe(b)}; it must be a non-empty string naming the batches the pair joins, such as \"image-caption\" (or leave it out: the pair's task).");
+            }
+
             string? targetText = null;
             TargetSide from = DefaultFrom(query, positive);
             if (root.TryGetProperty("target", out JsonElement target))
@@ -154,7 +162,7 @@ internal static class TrainingManifest
                     } : throw at.Error($"\"target.from\" is {Describe(f)}; it must be \"query\" or \"positive\".");
                 }
             }
-            return new ManifestEntry(at.Line, task, query, positive, negatives, targetText, from);
+            return new ManifestEntry(at.Line, task, query, positive, negatives, targetText, from, batch);
         }
     }
 

@@ -41,6 +41,7 @@ public sealed class ManifestErrorTests : IDisposable
         { "start is a string", """{"query": {"video": "clip.mp4", "start": "0", "end": 1}, "positive": {"text": "b"}}""", 1, "\"query.start\"" },
         { "negatives not an array", """{"query": {"text": "a"}, "positive": {"text": "b"}, "negatives": {"text": "c"}}""", 1, "must be an array" },
         { "task is a number", """{"query": {"text": "a"}, "positive": {"text": "b"}, "task": 3}""", 1, "\"task\"" },
+        { "batch is empty", """{"query": {"text": "a"}, "positive": {"text": "b"}, "batch": " "}""", 1, "\"batch\" is" },
         { "target without text", """{"query": {"video": "clip.mp4"}, "positive": {"text": "b"}, "target": {"from": "query"}}""", 1, "\"target.text\" is missing" },
         { "target from bad", """{"query": {"video": "clip.mp4"}, "positive": {"text": "b"}, "target": {"text": "x", "from": "negative"}}""", 1, "\"query\" or \"positive\"" },
         { "end equals start", """{"query": {"video": "clip.mp4", "start": 2, "end": 2}, "positive": {"text": "b"}}""", 1, "must be greater than \"start\"" },

@@ -142,6 +142,42 @@ public sealed class TaskSuiteBuilderTests : IDisposable
     }
 
     [Fact]
+    public void Write_LabelPairs_RideInCaptionBatchesWithEveryOtherClassAsNegative()
+    {
+        string dir = WriteSuite("s");
+        string[] shapes = [.. SceneLists.Vocab.Shapes.Select(s => "a " + s)];
+        List<JsonElement> labels = [.. Lines(Path.Combine(dir, "train.jsonl")).Where(p => p.GetProperty("task").GetString() is "image-label" or "video-label")];
+        Assert.Contains(labels, p => p.GetProperty("task").GetString() == "image-label");
+        Assert.Contains(labels, p => p.GetProperty("task").GetString() == "video-label");
+        foreach (JsonElement pair in labels)
+        {
+            bool image = pair.GetProperty("task").GetString() == "image-label";
+            Assert.Equal(image ? "image-caption" : "video-caption", pair.GetProperty("batch").GetString());
+            string positive = pair.GetProperty("positive").GetProperty("text").GetString()!;
+            string[] negatives = [.. pair.GetProperty("negatives").EnumerateArray().Select(n => n.GetProperty("text").GetString()!)];
+            Assert.DoesNotContain(positive, negatives);
+            Assert.Equal(negatives.Length, negatives.Distinct().Count());
+            if (image) Assert.Equal(shapes.Order(), negatives.Append(positive).Order());
+            else Assert.Equal(SceneLists.Vocab.Motions.Count - 1, negatives.Length);
+        }
+        // Every other task keeps batches of its own.
+        Assert.All(Lines(Path.Combine(dir, "train.jsonl")).Where(p => !p.GetProperty("task").GetString()!.EndsWith("-label", StringComparison.Ordinal)),
+            p => Assert.False(p.TryGetProperty("batch", out _)));
+    }
+
+    [Fact]
+    public void Write_TrainImages_OneCaptionAndOneQuestionEach()
+    {
+        string dir = WriteSuite("s");
+        List<JsonElement> lines = [.. Lines(Path.Combine(dir, "train.jsonl"))];
+        int images = _scenes.Count(s => s is { Split: "train", Kind: "image" });
+        Assert.Equal(images, lines.Count(p => p.GetProperty("task").GetString() == "image-caption"));
+        Assert.Equal(images, lines.Count(p => p.GetProperty("task").GetString() == "text-image"));
+        Assert.InRange(lines.Count(p => p.GetProperty("task").GetString() == "image-qa"), 1, images);
+        Assert.Equal(2 * _scenes.Count(s => s is { Split: "train", Kind: "clip" }), lines.Count(p => p.GetProperty("task").GetString() == "video-caption"));
+    }
+
+    [Fact]
     public void Write_CaptionPairs_CarryFoilsThatSwapOneFact()
     {
         string dir = WriteSuite("s");
