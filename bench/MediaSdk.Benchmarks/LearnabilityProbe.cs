@@ -17,7 +17,8 @@ namespace MediaSdk.Benchmarks;
 /// </summary>
 /// <remarks>
 /// Usage: <c>MediaSdk.Benchmarks --probe MANIFEST [--steps 200] [--stem patch|conv] [--readout btok|max|mean]
-/// [--lr 1e-3] [--cache DIR] [--val MANIFEST]</c>. Prints the running loss and training accuracy every 20 steps (chance = 1 / classes), and with --val the accuracy on another manifest's examples at the end.
+/// [--warmup N] [--lr 1e-3] [--cache DIR] [--val MANIFEST]</c>. <c>--warmup N</c> first trains N steps through the max
+/// readout (its own head), then the --steps through --readout: does a stem that has learned shape help the decoder? Prints the running loss and training accuracy every 20 steps (chance = 1 / classes), and with --val the accuracy on another manifest's examples at the end.
 /// docs/results.md records what it showed.
 /// </remarks>
 internal static class LearnabilityProbe
@@ -26,7 +27,7 @@ internal static class LearnabilityProbe
     {
         if (args.Length < 2 || args[0] != "--probe") return false;
         string manifest = Path.GetFullPath(args[1]);
-        int steps = 200;
+        int steps = 200, warmup = 0;
         string stem = "patch", readout = "btok";
         bool summary = false;
         int seed = 1;
@@ -39,6 +40,7 @@ internal static class LearnabilityProbe
             switch (args[i])
             {
                 case "--steps": steps = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--warmup": warmup = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--stem": stem = value; break;
                 case "--readout": readout = value; break;
                 case "--lr": lr = double.Parse(value, CultureInfo.InvariantCulture); break;
@@ -48,7 +50,7 @@ internal static class LearnabilityProbe
                     break;
                 case "--seed": seed = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--val": validation = Path.GetFullPath(value); break;
-                default: throw new ArgumentException($"--probe: unknown option '{args[i]}'; use --steps, --stem, --readout, --summary on|off, --seed, --lr, --cache or --val.");
+                default: throw new ArgumentException($"--probe: unknown option '{args[i]}'; use --steps, --warmup, --stem, --readout, --summary on|off, --seed, --lr, --cache or --val.");
             }
         }
         if (readout is not ("btok" or "max" or "mean")) throw new ArgumentException($"--readout '{readout}': use btok, max or mean.");
@@ -58,11 +60,11 @@ internal static class LearnabilityProbe
             "conv" => VisionStem.Conv,
             _ => throw new ArgumentException($"--stem '{stem}': use patch or conv."),
         };
-        Run(manifest, validation, steps, visionStem, summary, seed, readout, lr, cache);
+        Run(manifest, validation, warmup, steps, visionStem, summary, seed, readout, lr, cache);
         return true;
     }
 
-    private static void Run(string manifest, string? validation, int steps, VisionStem stem, bool summary, int seed, string readout, double lr, string? cache)
+    private static void Run(string manifest, string? validation, int warmup, int steps, VisionStem stem, bool summary, int seed, string readout, double lr, string? cache)
     {
         torch.set_num_threads(2);
         var config = BtokConfig.Default with
@@ -74,58 +76,64 @@ internal static class LearnabilityProbe
         IReadOnlyList<TrainingExample> examples = TrainingData.LoadAsync(manifest, data).GetAwaiter().GetResult();
         List<string> classes = [.. examples.Select(Label).Distinct(StringComparer.Ordinal)];
         Console.WriteLine($"probe {manifest}: {examples.Count} examples, {classes.Count} classes (chance {1.0 / classes.Count:F3}), " +
-            $"stem {stem}, summary token {summary}, readout {readout}, lr {lr}, {steps} steps");
+            $"stem {stem}, summary token {summary}, readout {readout}, lr {lr}, {warmup} max-readout warm-up steps, then {steps} steps");
 
         using BtokEncoder encoder = BtokEncoder.CreateRandom(config, seed, EncoderOptions.Default with { Device = EncoderDevice.Cpu, Threads = 2 });
         BtokModel model = encoder.Network;
         model.train();
         var computer = new StepComputer(model, 0.05, GicForm.Kv, TargetAttention.Condensation, null, ScalarType.Float32, CPU);
-        var head = nn.Linear(config.DModel, classes.Count);
-        List<TorchSharp.Modules.Parameter> parameters = [.. model.parameters(), .. head.parameters()];
-        using var optimizer = optim.AdamW(parameters, lr, weight_decay: 0.01);
         var plan = new BatchPlan(examples, 32, seed);
         var clock = Stopwatch.StartNew();
-        double lossSum = 0;
-        int correct = 0, seen = 0, batches = 0;
-        for (int step = 0; step < steps; step++)
+        if (warmup > 0) Stage(warmup, "max", validation, 0);
+        Stage(steps, readout, validation, warmup);
+
+        void Stage(int count, string stageReadout, string? stageValidation, int first)
         {
-            using DisposeScope scope = NewDisposeScope();
-            List<TrainingExample> batch = [.. plan.Batch(step).Select(i => examples[i])];
-            Tensor embedding = readout == "btok"
-                ? computer.Embed([.. batch.Select(e => e.Query)], 0, batch.Count)
-                : stack([.. batch.Select(e => Pool(model, e.Query, config.ImageSize, readout))], 0);
-            embedding = embedding / embedding.norm(1, keepdim: true).clamp_min(1e-12);
-            // A fixed logit scale of 1 / 0.05, like the trainer's InfoNCE temperature.
-            Tensor logits = head.forward(embedding * 20);
-            Tensor labels = tensor(batch.Select(e => (long)classes.IndexOf(Label(e))).ToArray());
-            Tensor loss = nn.functional.cross_entropy(logits, labels);
-            optimizer.zero_grad();
-            loss.backward();
-            nn.utils.clip_grad_norm_(parameters, 1.0);
-            optimizer.step();
-            lossSum += loss.ToDouble();
-            correct += (int)logits.argmax(1).eq(labels).sum().ToInt64();
-            seen += batch.Count;
-            batches++;
-            if (step + 1 == steps && validation is not null)
+            var head = nn.Linear(config.DModel, classes.Count);
+            List<TorchSharp.Modules.Parameter> parameters = [.. model.parameters(), .. head.parameters()];
+            using var optimizer = optim.AdamW(parameters, lr, weight_decay: 0.01);
+            double lossSum = 0;
+            int correct = 0, seen = 0, batches = 0;
+            for (int step = first; step < first + count; step++)
             {
-                // Held-out accuracy over the same classes (labels the training manifest never used are scored wrong).
-                IReadOnlyList<TrainingExample> held = TrainingData.LoadAsync(validation, data).GetAwaiter().GetResult();
-                int right = 0;
-                using (no_grad())
-                    foreach (TrainingExample e in held)
-                    {
-                        Tensor v = readout == "btok" ? computer.Embed([e.Query], 0, 1) : Pool(model, e.Query, config.ImageSize, readout).unsqueeze(0);
-                        v = v / v.norm(1, keepdim: true).clamp_min(1e-12);
-                        right += head.forward(v * 20).argmax(1).ToInt64() == classes.IndexOf(Label(e)) ? 1 : 0;
-                    }
-                Console.WriteLine($"held-out accuracy {(double)right / held.Count:F3} on {held.Count} examples of {validation}");
-            }
-            if ((step + 1) % 20 == 0 || step + 1 == steps)
-            {
-                Console.WriteLine($"step {step + 1} loss {lossSum / batches:F3} train-acc {(double)correct / seen:F3} {clock.Elapsed.TotalSeconds:F0} s");
-                lossSum = 0;
-                correct = seen = batches = 0;
+                using DisposeScope scope = NewDisposeScope();
+                List<TrainingExample> batch = [.. plan.Batch(step).Select(i => examples[i])];
+                Tensor embedding = stageReadout == "btok"
+                    ? computer.Embed([.. batch.Select(e => e.Query)], 0, batch.Count)
+                    : stack([.. batch.Select(e => Pool(model, e.Query, config.ImageSize, stageReadout))], 0);
+                embedding = embedding / embedding.norm(1, keepdim: true).clamp_min(1e-12);
+                // A fixed logit scale of 1 / 0.05, like the trainer's InfoNCE temperature.
+                Tensor logits = head.forward(embedding * 20);
+                Tensor labels = tensor(batch.Select(e => (long)classes.IndexOf(Label(e))).ToArray());
+                Tensor loss = nn.functional.cross_entropy(logits, labels);
+                optimizer.zero_grad();
+                loss.backward();
+                nn.utils.clip_grad_norm_(parameters, 1.0);
+                optimizer.step();
+                lossSum += loss.ToDouble();
+                correct += (int)logits.argmax(1).eq(labels).sum().ToInt64();
+                seen += batch.Count;
+                batches++;
+                if (step + 1 == first + count && stageValidation is not null)
+                {
+                    // Held-out accuracy over the same classes (labels the training manifest never used are scored wrong).
+                    IReadOnlyList<TrainingExample> held = TrainingData.LoadAsync(stageValidation, data).GetAwaiter().GetResult();
+                    int right = 0;
+                    using (no_grad())
+                        foreach (TrainingExample e in held)
+                        {
+                            Tensor v = stageReadout == "btok" ? computer.Embed([e.Query], 0, 1) : Pool(model, e.Query, config.ImageSize, stageReadout).unsqueeze(0);
+                            v = v / v.norm(1, keepdim: true).clamp_min(1e-12);
+                            right += head.forward(v * 20).argmax(1).ToInt64() == classes.IndexOf(Label(e)) ? 1 : 0;
+                        }
+                    Console.WriteLine($"held-out accuracy {(double)right / held.Count:F3} on {held.Count} examples of {stageValidation}");
+                }
+                if ((step + 1) % 20 == 0 || step + 1 == first + count)
+                {
+                    Console.WriteLine($"step {step + 1} ({stageReadout}) loss {lossSum / batches:F3} train-acc {(double)correct / seen:F3} {clock.Elapsed.TotalSeconds:F0} s");
+                    lossSum = 0;
+                    correct = seen = batches = 0;
+                }
             }
         }
     }

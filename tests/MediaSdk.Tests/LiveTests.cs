@@ -16,6 +16,10 @@ public sealed class LiveCollection;
 public sealed class LiveTests
 {
     private const int Timeout = 120_000;
+
+    // Generous: the test modules run two at a time on 2 cores, and a libtorch-heavy module next door once stretched a
+    // clean exit past 15 s in CI (2026-11-26). What is checked is that the CLI exits 0 and leaves no ffmpeg behind.
+    private const int ExitAfterInterruptMs = 40_000;
     // ARCHITECTURE.md: the first window within window length + 1.5 s of starting against a live server. The test adds
     // 2 s for a loaded 2-core CI machine (process start and JIT); benchmark (d) measures the real p50/p95.
     private static readonly TimeSpan s_firstWindowBound = TimeSpan.FromSeconds(2 + 1.5 + 2);
@@ -108,7 +112,7 @@ public sealed class LiveTests
                 $"no window after the reconnect; stderr: {cli.Stderr}");
             Assert.False(cli.HasExited);
             cli.Interrupt();
-            Assert.Equal(0, await cli.WaitForExitAsync(15_000, TestContext.Current.CancellationToken));
+            Assert.Equal(0, await cli.WaitForExitAsync(ExitAfterInterruptMs, TestContext.Current.CancellationToken));
         }
         finally
         {
@@ -143,7 +147,7 @@ public sealed class LiveTests
         Assert.NotEmpty(children); // the decoding ffmpeg, by pid
 
         cli.Interrupt();
-        Assert.Equal(0, await cli.WaitForExitAsync(15_000, TestContext.Current.CancellationToken));
+        Assert.Equal(0, await cli.WaitForExitAsync(ExitAfterInterruptMs, TestContext.Current.CancellationToken));
         Assert.All(children, pid => Assert.False(Tools.IsAlive(pid), $"ffmpeg {pid} survived"));
     }
 
