@@ -4,8 +4,9 @@ namespace MediaSdk.Training;
 
 /// <summary>
 /// Which examples form the batch of each step: one task per batch (so in-batch negatives are hard negatives,
-/// METHOD.md §4; a pair's manifest "batch" can name another task's batches to join), tasks interleaved, a fresh shuffle per epoch. A pure function of (examples, batch size, seed, step),
-/// so a resumed run draws exactly the batches the uninterrupted run would have drawn, with no RNG state to save.
+/// METHOD.md §4; a pair's manifest "batch" can name another task's batches to join), tasks interleaved, a fresh
+/// shuffle per epoch. A pure function of (examples, batch size, seed, step), so a resumed run draws exactly the
+/// batches the uninterrupted run would have drawn, with no RNG state to save.
 /// </summary>
 internal sealed class BatchPlan
 {
