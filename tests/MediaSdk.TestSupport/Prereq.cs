@@ -26,6 +26,23 @@ public static class Prereq
     public static void RequireVulkan() => Require(HasVulkanLoader,
         "Vulkan loader not found; install with `apt-get install mesa-vulkan-drivers libvulkan1`.");
 
+    /// <summary>
+    /// Skips (or, under CI, fails) the test when this process ignores SIGINT: children inherit that, so a CLI started
+    /// from here cannot be interrupted. A non-interactive shell does it to every job it starts with <c>&amp;</c>.
+    /// </summary>
+    public static void RequireSigintDelivered() => Require(!SigintIgnored(),
+        "SIGINT is ignored in the test process (started in the background by a non-interactive shell, e.g. `cmd &`), " +
+        "so the CLI it starts cannot be interrupted; run the tests in the foreground or from a job-control shell.");
+
+    private static bool SigintIgnored()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        foreach (string line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("SigIgn:", StringComparison.Ordinal))
+                return (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << 1)) != 0; // bit n-1 for signal n; SIGINT = 2
+        return false;
+    }
+
     /// <summary>Skips (or, under CI, fails) with <paramref name="reason"/> unless <paramref name="condition"/> holds.</summary>
     public static void Require(bool condition, string reason)
     {
