@@ -126,21 +126,8 @@ internal static class TrainingManifest
                 foreach (JsonElement n in negs.EnumerateArray()) negatives.Add(ParseSide(at, n, $"negatives[{i++}]"));
             }
 
-            string task = DefaultTask;
-            if (root.TryGetProperty("task", out JsonElement t))
-            {
-                task = t.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(t.GetString())
-                    ? t.GetString()!
-                    : throw at.Error($"\"task\" is {Describe(t)}; it must be a non-empty string such as \"video-caption\" (or leave it out for \"{DefaultTask}\").");
-            }
-
-            string? batch = null;
-            if (root.TryGetProperty("batch", out JsonElement b))
-            {
-                batch = b.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(b.GetString())
-                    ? b.GetString()!
-                    : throw at.Error($"\"batch\" is {Describe(b)}; it must be a non-empty string naming the batches the pair joins, such as \"image-caption\" (or leave it out: the pair's task).");
-            }
+            string task = OptionalName(at, root, "task", $"such as \"video-caption\" (or leave it out for \"{DefaultTask}\")") ?? DefaultTask;
+            string? batch = OptionalName(at, root, "batch", "naming the batches the pair joins, such as \"image-caption\" (or leave it out: the pair's task)");
 
             string? targetText = null;
             TargetSide from = DefaultFrom(query, positive);
@@ -212,6 +199,15 @@ internal static class TrainingManifest
         if (!File.Exists(full))
             throw at.Error($"\"{side}.{field}\" '{path}' not found (looked at {full}); relative paths resolve against the manifest's folder.");
         return full;
+    }
+
+    /// <summary>A top-level name field ("task", "batch"): absent, or a non-empty string.</summary>
+    private static string? OptionalName(LineContext at, JsonElement root, string field, string hint)
+    {
+        if (!root.TryGetProperty(field, out JsonElement v)) return null;
+        return v.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(v.GetString())
+            ? v.GetString()
+            : throw at.Error($"\"{field}\" is {Describe(v)}; it must be a non-empty string {hint}.");
     }
 
     private static string? OptionalString(LineContext at, JsonElement side, string name, string field)
