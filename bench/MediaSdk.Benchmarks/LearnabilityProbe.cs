@@ -17,8 +17,8 @@ namespace MediaSdk.Benchmarks;
 /// </summary>
 /// <remarks>
 /// Usage: <c>MediaSdk.Benchmarks --probe MANIFEST [--steps 200] [--stem patch|conv] [--readout btok|max|mean]
-/// [--warmup N] [--lr 1e-3] [--cache DIR] [--val MANIFEST]</c>. <c>--warmup N</c> first trains N steps through the max
-/// readout (its own head), then the --steps through --readout: does a stem that has learned shape help the decoder? Prints the running loss and training accuracy every 20 steps (chance = 1 / classes), and with --val the accuracy on another manifest's examples at the end.
+/// [--warmup N] [--lr 1e-3] [--cache DIR] [--val MANIFEST]</c>. <c>--warmup N</c> first runs the trainer's vision warm-up
+/// (StemWarmup) for N steps, then the --steps through --readout: does a stem that has learned shape help the decoder? Prints the running loss and training accuracy every 20 steps (chance = 1 / classes), and with --val the accuracy on another manifest's examples at the end.
 /// docs/results.md records what it showed.
 /// </remarks>
 internal static class LearnabilityProbe
@@ -84,7 +84,20 @@ internal static class LearnabilityProbe
         var computer = new StepComputer(model, 0.05, GicForm.Kv, TargetAttention.Condensation, null, ScalarType.Float32, CPU);
         var plan = new BatchPlan(examples, 32, seed);
         var clock = Stopwatch.StartNew();
-        if (warmup > 0) Stage(warmup, "max", validation, 0);
+        if (warmup > 0)
+        {
+            // The trainer's vision warm-up (StemWarmup: max readout, flip and shift augmentation), then the probe's stage.
+            var stemWarmup = new StemWarmup(model, examples, [.. examples.Select(e => e.Task).Distinct()], CPU);
+            double lossSum = 0, accuracySum = 0;
+            stemWarmup.Run(warmup, 32, lr, seed, (step, loss, accuracy, _) =>
+            {
+                lossSum += loss;
+                accuracySum += accuracy;
+                if ((step + 1) % 20 != 0) return;
+                Console.WriteLine($"step {step + 1} (stem warm-up) loss {lossSum / 20:F3} train-acc {accuracySum / 20:F3} {clock.Elapsed.TotalSeconds:F0} s");
+                lossSum = accuracySum = 0;
+            }, default);
+        }
         Stage(steps, readout, validation, warmup);
 
         void Stage(int count, string stageReadout, string? stageValidation, int first)

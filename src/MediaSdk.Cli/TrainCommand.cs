@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using MediaSdk.Model;
 using MediaSdk.Training;
@@ -27,6 +28,8 @@ internal static class TrainCommand
     private static readonly Option<int?> s_chunk = new("--grad-cache-chunk") { Description = "GradCache: pairs per gradient pass, for batches larger than memory allows." };
     private static readonly Option<double?> s_lr = new("--lr") { Description = "Peak learning rate (default 5e-5 with --init, 1e-3 from scratch)." };
     private static readonly Option<int?> s_warmup = new("--warmup") { Description = "Warm-up steps (default min(100, steps/10))." };
+    private static readonly Option<int> s_stemWarmup = new("--stem-warmup") { Description = "Vision warm-up steps before the main run: the stem learns to classify the label pairs of --stem-warmup-tasks (0 = none).", DefaultValueFactory = _ => 0 };
+    private static readonly Option<string> s_stemWarmupTasks = new("--stem-warmup-tasks") { Description = "Comma-separated tasks whose pairs are label pairs (media query, label text) for --stem-warmup.", DefaultValueFactory = _ => "" };
     private static readonly Option<double> s_weightDecay = new("--weight-decay") { Description = "AdamW weight decay.", DefaultValueFactory = _ => 0.01 };
     private static readonly Option<double> s_clip = new("--clip") { Description = "Gradient-norm clip (0 = off).", DefaultValueFactory = _ => 1.0 };
     private static readonly Option<int> s_lora = new("--lora") { Description = "LoRA rank on attention q/k/v/o and MLP down (0 = train the weights).", DefaultValueFactory = _ => 0 };
@@ -54,7 +57,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train or adapt a BTok encoder with GIC + contrastive loss from a JSONL manifest.")
         {
             s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_batch, s_chunk,
-            s_lr, s_warmup, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
+            s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
             s_evalEvery, s_fp16, s_resume, s_device, s_threads, s_verbose,
         };
         command.SetAction((parsed, ct) => RunAsync(parsed, ct));
@@ -92,7 +95,9 @@ internal static class TrainCommand
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            progress.Message("stopped; a checkpoint was saved: run the same command with --resume to continue");
+            progress.Message(BtokTrainer.CanResume(options)
+                ? "stopped; a checkpoint was saved: run the same command with --resume to continue"
+                : "stopped during the vision warm-up, before the first checkpoint: run the same command again, without --resume");
             throw;
         }
         catch (ArgumentException e)
@@ -125,6 +130,8 @@ internal static class TrainCommand
             GradCacheChunk = p.GetValue(s_chunk),
             LearningRate = p.GetValue(s_lr),
             WarmupSteps = p.GetValue(s_warmup),
+            StemWarmupSteps = p.GetValue(s_stemWarmup),
+            StemWarmupTasks = p.GetValue(s_stemWarmupTasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             WeightDecay = p.GetValue(s_weightDecay),
             ClipNorm = p.GetValue(s_clip),
             LoraRank = p.GetValue(s_lora),
@@ -170,9 +177,17 @@ internal static class TrainCommand
         return p.GetValue(s_frameSummary) ? shape with { FrameSummaryToken = true } : shape;
     }
 
-    /// <summary>Forwards the trainer's records to the display on the training thread (no sync-context hop).</summary>
+    /// <summary>Forwards the trainer's records to the display on the training thread (no sync-context hop); vision
+    /// warm-up steps become a line every 100 steps, so the bar and its ETA stay the main run's.</summary>
     private sealed class Reporter(TrainProgress progress) : IProgress<TrainingStepRecord>
     {
-        public void Report(TrainingStepRecord value) => progress.Report(value);
+        public void Report(TrainingStepRecord value)
+        {
+            if (value.Task != BtokTrainer.StemWarmupTask)
+                progress.Report(value);
+            else if (value.Step % 100 == 0 || value.Step == value.TotalSteps)
+                progress.Message(string.Create(CultureInfo.InvariantCulture,
+                    $"vision warm-up {value.Step}/{value.TotalSteps}: loss {value.Loss:0.000}, batch accuracy {value.Accuracy:0.00}, {value.ElapsedSeconds:0} s"));
+        }
     }
 }

@@ -28,9 +28,13 @@ public static class BtokTrainer
     /// <summary>Pairs scored by the training-pair retrieval check (each against 15 others).</summary>
     internal const int EvalQueries = 64;
 
+    /// <summary>The <see cref="TrainingStepRecord.Task"/> of the vision warm-up's records (warmup.jsonl).</summary>
+    public const string StemWarmupTask = "stem-warmup";
+
     /// <summary>Loads the manifest (decoding and caching its media), trains, and exports the model.</summary>
     /// <param name="options">The run.</param>
-    /// <param name="progress">Receives every step's record on the training thread; null for none.</param>
+    /// <param name="progress">Receives every step's record on the training thread, the vision warm-up's first (task
+    /// <see cref="StemWarmupTask"/>); null for none.</param>
     /// <param name="loggerFactory">Receives one line per phase; null logs nothing.</param>
     /// <param name="ct">Stops after the current step, saving a resumable checkpoint.</param>
     /// <exception cref="ArgumentException">An option is out of range, or the output folder holds another run.</exception>
@@ -79,6 +83,8 @@ public static class BtokTrainer
 
         var state = new TrainerCheckpoint(options, dataFingerprint);
         int start = options.Resume ? state.Load(model, optimizer) : 0;
+        // A resumed run's checkpoint already holds the warmed-up stem.
+        if (start == 0 && options.StemWarmupSteps > 0) WarmUpStem(options, model, examples, device, clock, progress, logger, ct);
         long parameterCount = CountParameters(trainable);
         string deviceName = device.type == DeviceType.CPU ? "cpu" : "cuda";
         Log.TrainingStarts(logger, parameterCount, deviceName, start, options.Steps);
@@ -175,6 +181,45 @@ public static class BtokTrainer
         return new TrainingResult(step, firstLoss, lastLoss, initialHit, finalHit, chance, options.OutputDirectory, clock.Elapsed);
     }
 
+    private static void WarmUpStem(TrainingOptions options, BtokModel model, IReadOnlyList<TrainingExample> examples, Device device,
+        Stopwatch clock, IProgress<TrainingStepRecord>? progress, ILogger logger, CancellationToken ct)
+    {
+        var warmup = new StemWarmup(model, examples, options.StemWarmupTasks, device);
+        Log.StemWarmupStarts(logger, options.StemWarmupSteps, warmup.Count, warmup.Classes);
+        double peak = options.LearningRate ?? 1e-3, lossSum = 0, accuracySum = 0;
+        int window = 0;
+        // The warm-up runs only at step 0, so a warmup.jsonl already here is from a run stopped before its first checkpoint.
+        string path = Path.Combine(options.OutputDirectory, "warmup.jsonl");
+        File.Delete(path);
+        using var log = new TrainingLog(path);
+        warmup.Run(options.StemWarmupSteps, options.BatchSize, peak, options.Seed, (step, loss, accuracy, ms) =>
+        {
+            var record = new TrainingStepRecord
+            {
+                Step = step + 1, TotalSteps = options.StemWarmupSteps, Loss = loss, InfoNce = loss, LambdaEffective = 0, Accuracy = accuracy,
+                LearningRate = Schedule(step, options.StemWarmupSteps, StemWarmup.RampSteps(options.StemWarmupSteps), peak), GradNorm = 0,
+                StepMilliseconds = ms, ElapsedSeconds = clock.Elapsed.TotalSeconds, Task = StemWarmupTask,
+            };
+            log.Write(record);
+            progress?.Report(record);
+            lossSum += loss;
+            accuracySum += accuracy;
+            if (++window == 100 || step + 1 == options.StemWarmupSteps)
+            {
+                Log.StemWarmupProgress(logger, step + 1, options.StemWarmupSteps, lossSum / window, accuracySum / window);
+                lossSum = accuracySum = window = 0;
+            }
+        }, ct);
+    }
+
+    /// <summary>Whether <see cref="TrainingOptions.OutputDirectory"/> holds a checkpoint that <see cref="TrainingOptions.Resume"/>
+    /// continues (none yet when a run was stopped during the vision warm-up).</summary>
+    public static bool CanResume(TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new TrainerCheckpoint(options, "").Find() is not null;
+    }
+
     /// <summary>Linear warm-up to <paramref name="peak"/>, then linear decay towards zero at the last step.</summary>
     internal static double Schedule(int step, int steps, int warmup, double peak) =>
         step < warmup ? peak * (step + 1) / warmup : peak * (steps - step) / Math.Max(1, steps - warmup);
@@ -220,20 +265,26 @@ public static class BtokTrainer
         Check(o.Temperature > 0 && double.IsFinite(o.Temperature), $"--tau is {o.Temperature}; use a positive temperature (default 0.02).");
         Check(o.LearningRate is null || (o.LearningRate > 0 && double.IsFinite(o.LearningRate.Value)), $"--lr is {o.LearningRate}; use a positive learning rate.");
         Check(o.WarmupSteps is null or >= 0, $"--warmup is {o.WarmupSteps}; use 0 or more steps.");
+        Check(o.StemWarmupSteps >= 0, $"--stem-warmup is {o.StemWarmupSteps}; use 0 (none) or a number of steps.");
+        Check(o.StemWarmupSteps == 0 || o.StemWarmupTasks.Count > 0,
+            "--stem-warmup needs --stem-warmup-tasks naming the tasks of the manifest's label pairs (e.g. image-label).");
         Check(o.WeightDecay >= 0, $"--weight-decay is {o.WeightDecay}; use 0 or more.");
         Check(o.ClipNorm >= 0, $"--clip is {o.ClipNorm}; use 0 (off) or a positive norm.");
         Check(o.LoraRank >= 0, $"--lora is {o.LoraRank}; use 0 (off) or a positive rank.");
         Check(o.LoraAlpha is null or > 0, $"--lora-alpha is {o.LoraAlpha}; use a positive value.");
         Check(o.FramesPerWindow is null or >= 1, $"--frames is {o.FramesPerWindow}; use at least 1.");
         Check(o.SaveEvery >= 0 && o.EvalEvery >= 0, "--save-every and --eval-every must be 0 or more.");
+        FreezeParts frozen;
         try
         {
-            Adaptation.ParseFreeze(o.Freeze);
+            frozen = Adaptation.ParseFreeze(o.Freeze);
         }
         catch (ArgumentException ex)
         {
             throw new ArgumentException($"--freeze '{o.Freeze}': {ex.Message}", ex);
         }
+        Check(o.StemWarmupSteps == 0 || (frozen & FreezeParts.Vision) == 0,
+            $"--stem-warmup trains the vision stem, which --freeze {o.Freeze} keeps fixed; drop one of them.");
     }
 
     private static BtokModel BuildModel(TrainingOptions options, BtokConfig shape)

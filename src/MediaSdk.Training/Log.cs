@@ -10,6 +10,12 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "Training {Parameters} parameters on {Device} from step {Start} to {Steps}")]
     public static partial void TrainingStarts(ILogger logger, long parameters, string device, int start, int steps);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Vision warm-up: {Steps} steps on {Count} label pairs, {Classes} labels")]
+    public static partial void StemWarmupStarts(ILogger logger, int steps, int count, int classes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Vision warm-up step {Step}/{Steps}: loss {Loss:F3}, accuracy {Accuracy:F3}")]
+    public static partial void StemWarmupProgress(ILogger logger, int step, int steps, double loss, double accuracy);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Exported the model to {Directory}")]
     public static partial void ModelExported(ILogger logger, string directory);
 }

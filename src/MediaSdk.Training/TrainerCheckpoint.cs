@@ -134,7 +134,7 @@ internal sealed class TrainerCheckpoint(TrainingOptions options, string dataFing
         return file.Step;
     }
 
-    private string? Find()
+    internal string? Find()
     {
         foreach (string name in new[] { "checkpoint", "checkpoint.old" })
         {

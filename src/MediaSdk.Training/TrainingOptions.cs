@@ -63,6 +63,16 @@ public sealed record TrainingOptions
     /// <summary>Peak learning rate; null picks 5e-5 with <see cref="InitModel"/> (METHOD.md) and 1e-3 from scratch.</summary>
     public double? LearningRate { get; init; }
 
+    /// <summary>
+    /// Vision warm-up steps before the main run (0: none): the vision stem alone learns to classify the media of the
+    /// <see cref="StemWarmupTasks"/> pairs by their positive text, through a max over its patch tokens (StemWarmup).
+    /// Written to warmup.jsonl; skipped on resume. Default 0.
+    /// </summary>
+    public int StemWarmupSteps { get; init; }
+
+    /// <summary>The tasks whose pairs are label pairs (a query with media, the label as positive text) for the vision warm-up.</summary>
+    public IReadOnlyList<string> StemWarmupTasks { get; init; } = [];
+
     /// <summary>Linear warm-up steps before the linear decay to zero; null is min(100, Steps / 10).</summary>
     public int? WarmupSteps { get; init; }
 

@@ -322,8 +322,7 @@ public static class TaskSuiteBuilder
                     foreach ((BenchSide query, List<BenchSide> spans, int positive) in Moments(s, random))
                     {
                         BenchSide span = spans[positive];
-                        // Three hard negatives per pair keep a moment batch's cost near the other tasks'.
-                        List<BenchSide> negatives = [.. spans.Where((_, k) => k != positive).OrderBy(_ => random.Next()).Take(3)];
+                        List<BenchSide> negatives = [.. spans.Where((_, k) => k != positive).OrderBy(_ => random.Next()).Take(c.Options.TrainMomentNegatives)];
                         pairs.Add(new TrainPair("moment", query, span, negatives, null));
                         // The span describes its own event (GIC target from the span): the reverse direction.
                         pairs.Add(new TrainPair("moment-caption", span, BenchSide.OfText(query.Text!), [], query.Text, "query"));

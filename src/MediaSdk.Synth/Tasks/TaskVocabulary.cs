@@ -51,4 +51,8 @@ public sealed record TaskSuiteOptions
 
     /// <summary>Explicit hard negatives (other answer options) per training QA pair. Default 3.</summary>
     public int TrainQaNegatives { get; init; } = 3;
+
+    /// <summary>Explicit hard negatives (other spans of the same long video) per training moment pair. Default 1: each is
+    /// a whole video window to encode, so a moment batch with 3 cost ten times a caption batch.</summary>
+    public int TrainMomentNegatives { get; init; } = 1;
 }

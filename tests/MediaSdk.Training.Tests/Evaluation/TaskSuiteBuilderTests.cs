@@ -247,6 +247,21 @@ public sealed class TaskSuiteBuilderTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Write_TrainMomentPairs_CarryOneOtherSpanOfTheSameVideoAsNegative()
+    {
+        string dir = WriteSuite("s");
+        List<JsonElement> moments = [.. Lines(Path.Combine(dir, "train.jsonl")).Where(p => p.GetProperty("task").GetString() == "moment")];
+        Assert.NotEmpty(moments);
+        foreach (JsonElement m in moments)
+        {
+            JsonElement positive = m.GetProperty("positive");
+            JsonElement negative = Assert.Single(m.GetProperty("negatives").EnumerateArray());
+            Assert.Equal(positive.GetProperty("video").GetString(), negative.GetProperty("video").GetString());
+            Assert.NotEqual(positive.GetProperty("start").GetDouble(), negative.GetProperty("start").GetDouble());
+        }
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task Write_Files_AcceptedByTheStrictBenchReaderAndManifestParser()
     {

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using MediaSdk.Model.Nn;
+using MediaSdk.Training.Data;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MediaSdk.Training;
+
+/// <summary>
+/// The vision warm-up (<see cref="TrainingOptions.StemWarmupSteps"/>): before BTok + GIC training, the vision stem
+/// alone learns to classify the label pairs' media, read out by the maximum over every patch token of every frame and
+/// a throw-away linear head, with cross-entropy over the distinct positive texts of the warm-up tasks.
+/// </summary>
+/// <remarks>
+/// Why: from a random init, the decoder's attention starts as an average over ~40 patch tokens in which a small subject
+/// holds 1-4, and through it the stem's gradient is too weak to learn shape within a CPU budget (docs/results.md, the
+/// learnability probe). The paper starts from a pretrained vision tower; this is the budget version of that. Each image
+/// is flipped left-right at random and shifted by up to an eighth of its size, so a few thousand labelled images do not
+/// get memorised by their backgrounds. The stem's weights carry on into the main run; the head is dropped.
+/// </remarks>
+internal sealed class StemWarmup
+{
+    private readonly BtokModel _model;
+    private readonly List<TrainingExample> _examples = [];
+    private readonly List<int> _labels = [];
+    private readonly int _classes;
+    private readonly Device _device;
+
+    /// <summary>Selects the warm-up examples: pairs of <paramref name="tasks"/> whose query has pixels.</summary>
+    /// <exception cref="ArgumentException">Fewer than two distinct labels among them.</exception>
+    public StemWarmup(BtokModel model, IReadOnlyList<TrainingExample> examples, IReadOnlyList<string> tasks, Device device)
+    {
+        _model = model;
+        _device = device;
+        var classes = new Dictionary<string, int>(StringComparer.Ordinal);
+        var wanted = new HashSet<string>(tasks, StringComparer.Ordinal);
+        foreach (TrainingExample e in examples)
+        {
+            if (!wanted.Contains(e.Task) || e.Query.Pixels is null) continue;
+            string label = string.Join(',', e.Positive.TextIds);
+            if (!classes.TryGetValue(label, out int id)) classes[label] = id = classes.Count;
+            _examples.Add(e);
+            _labels.Add(id);
+        }
+        _classes = classes.Count;
+        // Fewer pairs than a batch is allowed (batches then repeat pairs, each with its own flip and shift).
+        if (_classes < 2)
+            throw new ArgumentException(
+                $"--stem-warmup-tasks {string.Join(',', tasks)}: the manifest has {_examples.Count} pair(s) of those tasks with an image or " +
+                $"video query and {_classes} distinct positive text(s); the warm-up needs at least 2 labels. " +
+                "Name the tasks of your label pairs (a query with media, the label as positive text), or use --stem-warmup 0.");
+    }
+
+    /// <summary>Labelled pairs the warm-up draws from.</summary>
+    public int Count => _examples.Count;
+
+    /// <summary>Distinct labels (the head's classes).</summary>
+    public int Classes => _classes;
+
+    /// <summary>Runs <paramref name="steps"/> AdamW steps on the vision stem (a linear ramp of <see cref="RampSteps"/>, then linear decay to zero).</summary>
+    /// <param name="steps">Optimiser steps.</param>
+    /// <param name="batchSize">Labelled pairs per step.</param>
+    /// <param name="lr">Peak learning rate.</param>
+    /// <param name="seed">Seeds the head, the batch order and the augmentation.</param>
+    /// <param name="onStep">Receives (0-based step, loss, batch accuracy, milliseconds) after every step.</param>
+    /// <param name="ct">Checked between steps.</param>
+    public void Run(int steps, int batchSize, double lr, int seed, Action<int, double, double, double>? onStep, CancellationToken ct)
+    {
+        var random = new Random(unchecked(seed * 7_919 + 3));
+        manual_seed(seed + 101); // the head's init
+        using Linear head = nn.Linear(_model.Config.DModel, _classes, device: _device);
+        List<Parameter> all = [.. _model.PatchEmbed.parameters(), .. head.parameters()];
+        using var optimizer = optim.AdamW(all, lr, weight_decay: 0.01);
+        int[] order = [.. Enumerable.Range(0, _examples.Count)];
+        int cursor = order.Length;
+        int warm = RampSteps(steps);
+        for (int step = 0; step < steps; step++)
+        {
+            ct.ThrowIfCancellationRequested();
+            long t0 = Stopwatch.GetTimestamp();
+            using DisposeScope scope = NewDisposeScope();
+            foreach (AdamW.ParamGroup group in optimizer.ParamGroups) group.LearningRate = BtokTrainer.Schedule(step, steps, warm, lr);
+            var pooled = new List<Tensor>(batchSize);
+            var labels = new long[batchSize];
+            for (int b = 0; b < batchSize; b++)
+            {
+                if (cursor == order.Length)
+                {
+                    random.Shuffle(order);
+                    cursor = 0;
+                }
+                int i = order[cursor++];
+                pooled.Add(Pool(Augment(_examples[i].Query, random)));
+                labels[b] = _labels[i];
+            }
+            Tensor embedding = stack(pooled, 0);
+            embedding = embedding / embedding.norm(1, keepdim: true).clamp_min(1e-12);
+            // A fixed logit scale of 1 / 0.05, the order of the InfoNCE temperature the main run uses.
+            Tensor logits = head.forward(embedding * 20);
+            Tensor target = tensor(labels, device: _device);
+            Tensor loss = nn.functional.cross_entropy(logits, target);
+            optimizer.zero_grad();
+            loss.backward();
+            nn.utils.clip_grad_norm_(all, 1.0);
+            optimizer.step();
+            double accuracy = logits.argmax(1).eq(target).sum().ToInt64() / (double)batchSize;
+            onStep?.Invoke(step, loss.ToDouble(), accuracy, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Steps of the linear learning-rate ramp: a tenth, at most 100 (as the main run's default).</summary>
+    public static int RampSteps(int steps) => Math.Max(1, Math.Min(100, steps / 10));
+
+    /// <summary>Maximum over every patch token of every frame: where the subject is, a max finds it.</summary>
+    private Tensor Pool(Tensor frames) => _model.EmbedFrames(frames).amax([0L]); // [F * tokens, D] -> [D]
+
+    /// <summary>The query's frames [F, 3, S, S], flipped left-right with probability 1/2 and shifted (wrapping) by up to S/8.</summary>
+    private Tensor Augment(SideInput side, Random random)
+    {
+        int size = _model.Config.ImageSize;
+        Tensor frames = tensor(side.Pixels!, [side.Frames, 3, size, size], device: _device);
+        if (random.Next(2) == 1) frames = frames.flip(3);
+        int reach = size / 8;
+        long dy = random.Next(-reach, reach + 1), dx = random.Next(-reach, reach + 1);
+        return frames.roll([dy, dx], [2L, 3L]);
+    }
+}

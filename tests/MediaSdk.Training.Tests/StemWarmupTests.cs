@@ -1,0 +1,114 @@
+using MediaSdk.Model;
+using MediaSdk.Model.Nn;
+using MediaSdk.Training.Data;
+using Microsoft.Extensions.Logging.Abstractions;
+using static TorchSharp.torch;
+
+namespace MediaSdk.Training.Tests;
+
+/// <summary>The vision warm-up: it learns labels from pixels, trains the stem only, and the trainer runs it once.</summary>
+public sealed class StemWarmupTests : IDisposable
+{
+    private static readonly BtokConfig Small = SmallModels.SmallVocabulary with { VisionStem = VisionStem.Conv };
+    private readonly string _temp = Path.Combine(Path.GetTempPath(), "msdk-warmup-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_temp)) Directory.Delete(_temp, recursive: true);
+    }
+
+    [Fact]
+    public void Run_ColouredBlobOnNoise_LearnsTheColourAndMovesOnlyTheStem()
+    {
+        List<TrainingExample> examples = [.. Enumerable.Range(0, 48).Select(i => Labelled(i, "colour", i % 3))];
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Small, seed: 5, new EncoderOptions { Device = EncoderDevice.Cpu, Threads = 2 });
+        BtokModel model = encoder.Network;
+        Dictionary<string, Tensor> before = model.state_dict().ToDictionary(p => p.Key, p => p.Value.clone());
+
+        var warmup = new StemWarmup(model, examples, ["colour"], CPU);
+        Assert.Equal(48, warmup.Count);
+        Assert.Equal(3, warmup.Classes);
+        var accuracy = new List<double>();
+        warmup.Run(80, 12, 3e-3, seed: 1, (_, _, a, _) => accuracy.Add(a), CancellationToken.None);
+
+        Assert.Equal(80, accuracy.Count);
+        // Chance is 1/3; the blob's colour survives the flips and shifts, so the stem must find it.
+        double late = accuracy.TakeLast(10).Average();
+        Assert.True(late >= 0.8, $"accuracy over the last 10 steps {late:F2}; the first 10 {accuracy.Take(10).Average():F2}");
+        foreach ((string name, Tensor now) in model.state_dict())
+        {
+            bool moved = !now.allclose(before[name]);
+            if (name.StartsWith("patch_embed.", StringComparison.Ordinal))
+                Assert.True(moved || name.Contains("temporal", StringComparison.Ordinal), $"{name} did not move");
+            else
+                Assert.False(moved, $"{name} moved, but only the vision stem may train in the warm-up");
+        }
+    }
+
+    [Fact]
+    public void Constructor_NoLabelPairsOfTheTasks_SaysWhichTasksAndHowToFix()
+    {
+        List<TrainingExample> examples = [.. Enumerable.Range(0, 8).Select(i => Labelled(i, "caption", i % 2))];
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Small, seed: 5);
+        var ex = Assert.Throws<ArgumentException>(() => new StemWarmup(encoder.Network, examples, ["image-label"], CPU));
+        Assert.Contains("--stem-warmup-tasks image-label", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("0 pair(s)", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_WarmupWithoutTasksOrWithFrozenVision_Rejected()
+    {
+        var options = new TrainingOptions { Manifest = "m.jsonl", OutputDirectory = _temp, StemWarmupSteps = 10 };
+        Assert.Contains("--stem-warmup-tasks", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options)).Message, StringComparison.Ordinal);
+        Assert.Contains("--freeze vision", Assert.Throws<ArgumentException>(() =>
+            BtokTrainer.Validate(options with { StemWarmupTasks = ["label"], Freeze = "vision" })).Message, StringComparison.Ordinal);
+        BtokTrainer.Validate(options with { StemWarmupTasks = ["label"] });
+    }
+
+    [Fact]
+    public void Train_WithStemWarmup_LogsEveryWarmupStepThenTrains()
+    {
+        List<TrainingExample> examples = [.. Enumerable.Range(0, 16).Select(i => Labelled(i, i < 8 ? "label" : "caption", i % 2))];
+        var options = new TrainingOptions
+        {
+            Manifest = "unused.jsonl",
+            OutputDirectory = Path.Combine(_temp, "run"),
+            Steps = 2,
+            BatchSize = 4,
+            StemWarmupSteps = 3,
+            StemWarmupTasks = ["label"],
+            Device = EncoderDevice.Cpu,
+            Threads = 2,
+        };
+        var reported = new List<TrainingStepRecord>();
+        TrainingResult result = BtokTrainer.Train(options, Small, examples, "data", new Collect(reported), NullLogger.Instance, CancellationToken.None);
+
+        Assert.Equal(2, result.Steps);
+        Assert.Equal([true, true, true, false, false], reported.Select(r => r.Task == BtokTrainer.StemWarmupTask));
+        IReadOnlyList<TrainingStepRecord> warmup = TrainingLog.Read(Path.Combine(options.OutputDirectory, "warmup.jsonl"));
+        Assert.Equal([1, 2, 3], warmup.Select(r => r.Step));
+        Assert.All(warmup, r => Assert.Equal("stem-warmup", r.Task));
+        Assert.Equal(2, TrainingLog.Read(Path.Combine(options.OutputDirectory, "log.jsonl")).Count);
+    }
+
+    private sealed class Collect(List<TrainingStepRecord> into) : IProgress<TrainingStepRecord>
+    {
+        public void Report(TrainingStepRecord value) => into.Add(value);
+    }
+
+    /// <summary>Noise with a 6 px blob of colour <paramref name="label"/> (red, green or blue) somewhere; the label text names it.</summary>
+    private static TrainingExample Labelled(int i, string task, int label)
+    {
+        var random = new Random(i);
+        int s = Small.ImageSize;
+        var pixels = new float[3 * s * s];
+        for (int k = 0; k < pixels.Length; k++) pixels[k] = (float)(random.NextDouble() * 0.6 - 0.3);
+        int y0 = random.Next(s - 6), x0 = random.Next(s - 6);
+        for (int c = 0; c < 3; c++)
+            for (int y = y0; y < y0 + 6; y++)
+                for (int x = x0; x < x0 + 6; x++)
+                    pixels[(c * s + y) * s + x] = c == label ? 1f : -1f;
+        var query = new SideInput { Pixels = pixels, Frames = 1, TextIds = [5, 6] };
+        return new TrainingExample(i + 1, task, query, new SideInput { TextIds = [10 + label, 20] }, [], null, TargetSide.Query);
+    }
+}
