@@ -17,7 +17,8 @@ namespace MediaSdk.Benchmarks;
 /// </summary>
 /// <remarks>
 /// Usage: <c>MediaSdk.Benchmarks --probe MANIFEST [--steps 200] [--stem patch|conv] [--readout btok|max|mean]
-/// [--warmup N] [--lr 1e-3] [--cache DIR] [--val MANIFEST]</c>. <c>--warmup N</c> first runs the trainer's vision warm-up
+/// [--warmup N] [--lr 1e-3] [--cache DIR] [--val MANIFEST] [--init MODEL] [--head-only on]</c>. <c>--init</c> starts from a
+/// trained model; <c>--head-only on</c> trains only the readout's head (a linear probe of what the model encodes). <c>--warmup N</c> first runs the trainer's vision warm-up
 /// (StemWarmup) for N steps, then the --steps through --readout: does a stem that has learned shape help the decoder? Prints the running loss and training accuracy every 20 steps (chance = 1 / classes), and with --val the accuracy on another manifest's examples at the end.
 /// docs/results.md records what it showed.
 /// </remarks>
@@ -32,7 +33,8 @@ internal static class LearnabilityProbe
         bool summary = false;
         int seed = 1;
         double lr = 1e-3;
-        string? cache = null, validation = null;
+        string? cache = null, validation = null, init = null;
+        bool headOnly = false;
         for (int i = 2; i < args.Length; i += 2)
         {
             if (i + 1 == args.Length) throw new ArgumentException($"--probe: option '{args[i]}' has no value; give one after it.");
@@ -50,7 +52,11 @@ internal static class LearnabilityProbe
                     break;
                 case "--seed": seed = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--val": validation = Path.GetFullPath(value); break;
-                default: throw new ArgumentException($"--probe: unknown option '{args[i]}'; use --steps, --warmup, --stem, --readout, --summary on|off, --seed, --lr, --cache or --val.");
+                case "--init": init = Path.GetFullPath(value); break;
+                case "--head-only":
+                    headOnly = value is "on" || (value is "off" ? false : throw new ArgumentException($"--head-only '{value}': use on or off."));
+                    break;
+                default: throw new ArgumentException($"--probe: unknown option '{args[i]}'; use --steps, --warmup, --stem, --readout, --summary on|off, --seed, --lr, --cache, --val, --init or --head-only on|off.");
             }
         }
         if (readout is not ("btok" or "max" or "mean")) throw new ArgumentException($"--readout '{readout}': use btok, max or mean.");
@@ -60,11 +66,12 @@ internal static class LearnabilityProbe
             "conv" => VisionStem.Conv,
             _ => throw new ArgumentException($"--stem '{stem}': use patch or conv."),
         };
-        Run(manifest, validation, warmup, steps, visionStem, summary, seed, readout, lr, cache);
+        Run(manifest, validation, warmup, steps, visionStem, summary, seed, readout, lr, cache, init, headOnly);
         return true;
     }
 
-    private static void Run(string manifest, string? validation, int warmup, int steps, VisionStem stem, bool summary, int seed, string readout, double lr, string? cache)
+    private static void Run(string manifest, string? validation, int warmup, int steps, VisionStem stem, bool summary, int seed, string readout, double lr,
+        string? cache, string? init, bool headOnly)
     {
         torch.set_num_threads(2);
         var config = BtokConfig.Default with
@@ -78,7 +85,10 @@ internal static class LearnabilityProbe
         Console.WriteLine($"probe {manifest}: {examples.Count} examples, {classes.Count} classes (chance {1.0 / classes.Count:F3}), " +
             $"stem {stem}, summary token {summary}, readout {readout}, lr {lr}, {warmup} max-readout warm-up steps, then {steps} steps");
 
-        using BtokEncoder encoder = BtokEncoder.CreateRandom(config, seed, EncoderOptions.Default with { Device = EncoderDevice.Cpu, Threads = 2 });
+        var encoderOptions = EncoderOptions.Default with { Device = EncoderDevice.Cpu, Threads = 2 };
+        using BtokEncoder encoder = init is null ? BtokEncoder.CreateRandom(config, seed, encoderOptions) : BtokEncoder.Load(init, encoderOptions);
+        if (init is not null) config = encoder.Network.Config;
+        encoder.Network.to(ScalarType.Float32); // an fp16 export loads as float16
         BtokModel model = encoder.Network;
         model.train();
         var computer = new StepComputer(model, 0.05, GicForm.Kv, TargetAttention.Condensation, null, ScalarType.Float32, CPU);
@@ -103,7 +113,8 @@ internal static class LearnabilityProbe
         void Stage(int count, string stageReadout, string? stageValidation, int first)
         {
             var head = nn.Linear(config.DModel, classes.Count);
-            List<TorchSharp.Modules.Parameter> parameters = [.. model.parameters(), .. head.parameters()];
+            // --head-only: a linear probe of what the (e.g. trained, --init) model already encodes.
+            List<TorchSharp.Modules.Parameter> parameters = headOnly ? [.. head.parameters()] : [.. model.parameters(), .. head.parameters()];
             using var optimizer = optim.AdamW(parameters, lr, weight_decay: 0.01);
             double lossSum = 0;
             int correct = 0, seen = 0, batches = 0;

@@ -178,16 +178,25 @@ internal static class TrainCommand
     }
 
     /// <summary>Forwards the trainer's records to the display on the training thread (no sync-context hop); vision
-    /// warm-up steps become a line every 100 steps, so the bar and its ETA stay the main run's.</summary>
+    /// warm-up steps become a line of means every 100 steps, so the bar and its ETA stay the main run's.</summary>
     private sealed class Reporter(TrainProgress progress) : IProgress<TrainingStepRecord>
     {
+        private double _loss, _accuracy;
+        private int _count;
+
         public void Report(TrainingStepRecord value)
         {
             if (value.Task != BtokTrainer.StemWarmupTask)
+            {
                 progress.Report(value);
-            else if (value.Step % 100 == 0 || value.Step == value.TotalSteps)
-                progress.Message(string.Create(CultureInfo.InvariantCulture,
-                    $"vision warm-up {value.Step}/{value.TotalSteps}: loss {value.Loss:0.000}, batch accuracy {value.Accuracy:0.00}, {value.ElapsedSeconds:0} s"));
+                return;
+            }
+            _loss += value.Loss;
+            _accuracy += value.Accuracy;
+            if (++_count < 100 && value.Step != value.TotalSteps) return;
+            progress.Message(string.Create(CultureInfo.InvariantCulture,
+                $"vision warm-up {value.Step}/{value.TotalSteps}: loss {_loss / _count:0.000}, accuracy {_accuracy / _count:0.00} (mean of {_count} steps), {value.ElapsedSeconds:0} s"));
+            _loss = _accuracy = _count = 0;
         }
     }
 }

@@ -274,17 +274,14 @@ public static class BtokTrainer
         Check(o.LoraAlpha is null or > 0, $"--lora-alpha is {o.LoraAlpha}; use a positive value.");
         Check(o.FramesPerWindow is null or >= 1, $"--frames is {o.FramesPerWindow}; use at least 1.");
         Check(o.SaveEvery >= 0 && o.EvalEvery >= 0, "--save-every and --eval-every must be 0 or more.");
-        FreezeParts frozen;
         try
         {
-            frozen = Adaptation.ParseFreeze(o.Freeze);
+            Adaptation.ParseFreeze(o.Freeze);
         }
         catch (ArgumentException ex)
         {
             throw new ArgumentException($"--freeze '{o.Freeze}': {ex.Message}", ex);
         }
-        Check(o.StemWarmupSteps == 0 || (frozen & FreezeParts.Vision) == 0,
-            $"--stem-warmup trains the vision stem, which --freeze {o.Freeze} keeps fixed; drop one of them.");
     }
 
     private static BtokModel BuildModel(TrainingOptions options, BtokConfig shape)

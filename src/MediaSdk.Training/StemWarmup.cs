@@ -70,7 +70,27 @@ internal sealed class StemWarmup
         var random = new Random(unchecked(seed * 7_919 + 3));
         manual_seed(seed + 101); // the head's init
         using Linear head = nn.Linear(_model.Config.DModel, _classes, device: _device);
-        List<Parameter> all = [.. _model.PatchEmbed.parameters(), .. head.parameters()];
+        List<Parameter> stem = [.. _model.PatchEmbed.parameters()];
+        List<Parameter> all = [.. stem, .. head.parameters()];
+        // With --freeze vision the stem trains here and stays fixed in the main run.
+        bool[] frozen = [.. stem.Select(p => !p.requires_grad)];
+        foreach (Parameter p in stem) p.requires_grad = true;
+        try
+        {
+            RunSteps(steps, batchSize, lr, onStep, random, head, all, ct);
+        }
+        finally
+        {
+            for (int i = 0; i < stem.Count; i++)
+            {
+                if (frozen[i]) stem[i].requires_grad = false;
+            }
+        }
+    }
+
+    private void RunSteps(int steps, int batchSize, double lr, Action<int, double, double, double>? onStep, Random random, Linear head,
+        List<Parameter> all, CancellationToken ct)
+    {
         using var optimizer = optim.AdamW(all, lr, weight_decay: 0.01);
         int[] order = [.. Enumerable.Range(0, _examples.Count)];
         int cursor = order.Length;

@@ -56,13 +56,23 @@ public sealed class StemWarmupTests : IDisposable
     }
 
     [Fact]
-    public void Validate_WarmupWithoutTasksOrWithFrozenVision_Rejected()
+    public void Validate_WarmupWithoutTasks_Rejected()
     {
         var options = new TrainingOptions { Manifest = "m.jsonl", OutputDirectory = _temp, StemWarmupSteps = 10 };
         Assert.Contains("--stem-warmup-tasks", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options)).Message, StringComparison.Ordinal);
-        Assert.Contains("--freeze vision", Assert.Throws<ArgumentException>(() =>
-            BtokTrainer.Validate(options with { StemWarmupTasks = ["label"], Freeze = "vision" })).Message, StringComparison.Ordinal);
         BtokTrainer.Validate(options with { StemWarmupTasks = ["label"] });
+    }
+
+    [Fact]
+    public void Run_FrozenStem_TrainsInTheWarmupAndStaysFrozen()
+    {
+        List<TrainingExample> examples = [.. Enumerable.Range(0, 12).Select(i => Labelled(i, "colour", i % 3))];
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Small, seed: 5, new EncoderOptions { Device = EncoderDevice.Cpu, Threads = 2 });
+        Adaptation.Freeze(encoder.Network, FreezeParts.Vision);
+        Tensor before = encoder.Network.PatchEmbed.parameters().First().clone();
+        new StemWarmup(encoder.Network, examples, ["colour"], CPU).Run(3, 4, 1e-2, seed: 1, null, CancellationToken.None);
+        Assert.False(encoder.Network.PatchEmbed.parameters().First().allclose(before));
+        Assert.All(encoder.Network.PatchEmbed.parameters(), p => Assert.False(p.requires_grad));
     }
 
     [Fact]
