@@ -77,7 +77,42 @@ internal sealed class StemWarmup
         foreach (Parameter p in stem) p.requires_grad = true;
         try
         {
-            RunSteps(steps, batchSize, lr, onStep, random, head, all, ct);
+            using var optimizer = optim.AdamW(all, lr, weight_decay: 0.01);
+            int[] order = [.. Enumerable.Range(0, _examples.Count)];
+            int cursor = order.Length;
+            int warm = RampSteps(steps);
+            for (int step = 0; step < steps; step++)
+            {
+                ct.ThrowIfCancellationRequested();
+                long t0 = Stopwatch.GetTimestamp();
+                using DisposeScope scope = NewDisposeScope();
+                foreach (AdamW.ParamGroup group in optimizer.ParamGroups) group.LearningRate = BtokTrainer.Schedule(step, steps, warm, lr);
+                var pooled = new List<Tensor>(batchSize);
+                var labels = new long[batchSize];
+                for (int b = 0; b < batchSize; b++)
+                {
+                    if (cursor == order.Length)
+                    {
+                        random.Shuffle(order);
+                        cursor = 0;
+                    }
+                    int i = order[cursor++];
+                    pooled.Add(Pool(Augment(_examples[i].Query, random)));
+                    labels[b] = _labels[i];
+                }
+                Tensor embedding = stack(pooled, 0);
+                embedding = embedding / embedding.norm(1, keepdim: true).clamp_min(1e-12);
+                // A fixed logit scale of 1 / 0.05, the order of the InfoNCE temperature the main run uses.
+                Tensor logits = head.forward(embedding * 20);
+                Tensor target = tensor(labels, device: _device);
+                Tensor loss = nn.functional.cross_entropy(logits, target);
+                optimizer.zero_grad();
+                loss.backward();
+                nn.utils.clip_grad_norm_(all, 1.0);
+                optimizer.step();
+                double accuracy = logits.argmax(1).eq(target).sum().ToInt64() / (double)batchSize;
+                onStep?.Invoke(step, loss.ToDouble(), accuracy, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
         }
         finally
         {
@@ -85,47 +120,6 @@ internal sealed class StemWarmup
             {
                 if (frozen[i]) stem[i].requires_grad = false;
             }
-        }
-    }
-
-    private void RunSteps(int steps, int batchSize, double lr, Action<int, double, double, double>? onStep, Random random, Linear head,
-        List<Parameter> all, CancellationToken ct)
-    {
-        using var optimizer = optim.AdamW(all, lr, weight_decay: 0.01);
-        int[] order = [.. Enumerable.Range(0, _examples.Count)];
-        int cursor = order.Length;
-        int warm = RampSteps(steps);
-        for (int step = 0; step < steps; step++)
-        {
-            ct.ThrowIfCancellationRequested();
-            long t0 = Stopwatch.GetTimestamp();
-            using DisposeScope scope = NewDisposeScope();
-            foreach (AdamW.ParamGroup group in optimizer.ParamGroups) group.LearningRate = BtokTrainer.Schedule(step, steps, warm, lr);
-            var pooled = new List<Tensor>(batchSize);
-            var labels = new long[batchSize];
-            for (int b = 0; b < batchSize; b++)
-            {
-                if (cursor == order.Length)
-                {
-                    random.Shuffle(order);
-                    cursor = 0;
-                }
-                int i = order[cursor++];
-                pooled.Add(Pool(Augment(_examples[i].Query, random)));
-                labels[b] = _labels[i];
-            }
-            Tensor embedding = stack(pooled, 0);
-            embedding = embedding / embedding.norm(1, keepdim: true).clamp_min(1e-12);
-            // A fixed logit scale of 1 / 0.05, the order of the InfoNCE temperature the main run uses.
-            Tensor logits = head.forward(embedding * 20);
-            Tensor target = tensor(labels, device: _device);
-            Tensor loss = nn.functional.cross_entropy(logits, target);
-            optimizer.zero_grad();
-            loss.backward();
-            nn.utils.clip_grad_norm_(all, 1.0);
-            optimizer.step();
-            double accuracy = logits.argmax(1).eq(target).sum().ToInt64() / (double)batchSize;
-            onStep?.Invoke(step, loss.ToDouble(), accuracy, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
     }
 
