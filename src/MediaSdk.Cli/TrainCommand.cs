@@ -30,6 +30,7 @@ internal static class TrainCommand
     private static readonly Option<int?> s_warmup = new("--warmup") { Description = "Warm-up steps (default min(100, steps/10))." };
     private static readonly Option<int> s_stemWarmup = new("--stem-warmup") { Description = "Vision warm-up steps before the main run: the stem learns to classify the label pairs of --stem-warmup-tasks (0 = none).", DefaultValueFactory = _ => 0 };
     private static readonly Option<string> s_stemWarmupTasks = new("--stem-warmup-tasks") { Description = "Comma-separated tasks whose pairs are label pairs (media query, label text) for --stem-warmup.", DefaultValueFactory = _ => "" };
+    private static readonly Option<string> s_taskWeight = new("--task-weight") { Description = "Comma-separated TASK=N: each pair of TASK enters an epoch N times (default 1; 0 leaves the task out).", DefaultValueFactory = _ => "" };
     private static readonly Option<double> s_weightDecay = new("--weight-decay") { Description = "AdamW weight decay.", DefaultValueFactory = _ => 0.01 };
     private static readonly Option<double> s_clip = new("--clip") { Description = "Gradient-norm clip (0 = off).", DefaultValueFactory = _ => 1.0 };
     private static readonly Option<int> s_lora = new("--lora") { Description = "LoRA rank on attention q/k/v/o and MLP down (0 = train the weights).", DefaultValueFactory = _ => 0 };
@@ -57,7 +58,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train or adapt a BTok encoder with GIC + contrastive loss from a JSONL manifest.")
         {
             s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_batch, s_chunk,
-            s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
+            s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
             s_evalEvery, s_fp16, s_resume, s_device, s_threads, s_verbose,
         };
         command.SetAction((parsed, ct) => RunAsync(parsed, ct));
@@ -87,7 +88,8 @@ internal static class TrainCommand
 
         using var progress = new TrainProgress(options.Steps, interactive: !Console.IsOutputRedirected);
         string gic = options.Lambda > 0 ? $"lambda {options.Lambda:g3}, {options.Mask.ToString().ToLowerInvariant()} mask" : "off";
-        progress.Message($"training {options.Manifest} -> {options.OutputDirectory}: {options.Steps} steps, batch {options.BatchSize}, K {shape.BottleneckTokens}, GIC {gic}");
+        string weights = options.TaskWeights.Count > 0 ? $", task weights {p.GetValue(s_taskWeight)}" : "";
+        progress.Message($"training {options.Manifest} -> {options.OutputDirectory}: {options.Steps} steps, batch {options.BatchSize}, K {shape.BottleneckTokens}, GIC {gic}{weights}");
         TrainingResult result;
         try
         {
@@ -132,6 +134,7 @@ internal static class TrainCommand
             WarmupSteps = p.GetValue(s_warmup),
             StemWarmupSteps = p.GetValue(s_stemWarmup),
             StemWarmupTasks = p.GetValue(s_stemWarmupTasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            TaskWeights = TaskWeights(p.GetValue(s_taskWeight)!),
             WeightDecay = p.GetValue(s_weightDecay),
             ClipNorm = p.GetValue(s_clip),
             LoraRank = p.GetValue(s_lora),
@@ -148,6 +151,21 @@ internal static class TrainCommand
             Device = p.GetValue(s_device) switch { "cpu" => EncoderDevice.Cpu, "cuda" => EncoderDevice.Cuda, _ => EncoderDevice.Auto },
             Threads = p.GetValue(s_threads),
         };
+    }
+
+    /// <summary>"image-label=4,video-qa=2" as a dictionary; the message of a malformed entry shows the form.</summary>
+    internal static Dictionary<string, int> TaskWeights(string value)
+    {
+        var weights = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (string entry in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string[] parts = entry.Split('=', StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || parts[0].Length == 0 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int weight))
+                throw new ArgumentException($"--task-weight '{entry}' is not TASK=N; write e.g. --task-weight image-label=4,video-qa=2.");
+            if (!weights.TryAdd(parts[0], weight))
+                throw new ArgumentException($"--task-weight names '{parts[0]}' twice; give each task one weight.");
+        }
+        return weights;
     }
 
     /// <summary>The from-scratch shape: a preset name or a model folder's config.json.</summary>

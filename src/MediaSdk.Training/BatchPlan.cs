@@ -8,6 +8,11 @@ namespace MediaSdk.Training;
 /// shuffle per epoch. A pure function of (examples, batch size, seed, step), so a resumed run draws exactly the
 /// batches the uninterrupted run would have drawn, with no RNG state to save.
 /// </summary>
+/// <remarks>
+/// A task weight w puts each of the task's pairs into every epoch w times (0 leaves the task out): the way to spend more
+/// of a fixed step budget on a task that learns slowly. Copies of one pair that land in the same batch are harmless:
+/// identical positives are masked out of each other's softmax (StepComputer.SameAsPositive).
+/// </remarks>
 internal sealed class BatchPlan
 {
     private readonly List<int[]> _tasks = [];
@@ -17,21 +22,32 @@ internal sealed class BatchPlan
     private int _cachedEpoch = -1;
     private List<int[]> _epoch = [];
 
-    public BatchPlan(IReadOnlyList<TrainingExample> examples, int batchSize, int seed)
+    /// <exception cref="ArgumentException">A weight names a task the examples lack, or no task is left with a batch.</exception>
+    public BatchPlan(IReadOnlyList<TrainingExample> examples, int batchSize, int seed, IReadOnlyDictionary<string, int>? taskWeights = null)
     {
         _batchSize = batchSize;
         _seed = seed;
+        taskWeights ??= new Dictionary<string, int>();
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (TrainingExample e in examples) names.Add(e.Task);
+        foreach (string task in taskWeights.Keys)
+        {
+            if (!names.Contains(task))
+                throw new ArgumentException($"--task-weight names task '{task}', which no pair of the manifest has; its tasks are {string.Join(", ", names)}.");
+        }
         var byTask = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         var order = new List<string>();
         for (int i = 0; i < examples.Count; i++)
         {
+            int copies = taskWeights.TryGetValue(examples[i].Task, out int w) ? w : 1;
+            if (copies == 0) continue;
             string key = examples[i].BatchKey;
             if (!byTask.TryGetValue(key, out List<int>? list))
             {
                 byTask[key] = list = [];
                 order.Add(key);
             }
-            list.Add(i);
+            for (int c = 0; c < copies; c++) list.Add(i);
         }
         foreach (string task in order)
         {
@@ -44,7 +60,8 @@ internal sealed class BatchPlan
             _batchesPerEpoch += batches;
         }
         if (_batchesPerEpoch == 0)
-            throw new ArgumentException($"The manifest's tasks have {examples.Count} example(s) but no task has the 2 a contrastive batch needs; add pairs or merge tasks.");
+            throw new ArgumentException($"The manifest's tasks have {examples.Count} example(s) but no task has the 2 a contrastive batch needs; add pairs or merge tasks"
+                + (taskWeights.Values.Any(w => w == 0) ? ", or give the tasks --task-weight left out (weight 0) a weight." : "."));
     }
 
     public int BatchesPerEpoch => _batchesPerEpoch;

@@ -28,6 +28,9 @@ public static class BtokTrainer
     /// <summary>Pairs scored by the training-pair retrieval check (each against 15 others).</summary>
     internal const int EvalQueries = 64;
 
+    /// <summary>The largest --task-weight: beyond it one task's copies would crowd every other out of an epoch.</summary>
+    internal const int MaxTaskWeight = 100;
+
     /// <summary>The <see cref="TrainingStepRecord.Task"/> of the vision warm-up's records (warmup.jsonl).</summary>
     public const string StemWarmupTask = "stem-warmup";
 
@@ -69,7 +72,7 @@ public static class BtokTrainer
         Directory.CreateDirectory(options.OutputDirectory);
         Device device = BtokEncoder.ResolveDevice(options.Device);
         set_num_threads(options.Threads ?? new EncoderOptions().EffectiveThreads);
-        var plan = new BatchPlan(examples, options.BatchSize, options.Seed);
+        var plan = new BatchPlan(examples, options.BatchSize, options.Seed, options.TaskWeights);
 
         using BtokModel model = BuildModel(options, shape);
         model.OutputTokens = OutputTokens(options, model, examples);
@@ -268,6 +271,8 @@ public static class BtokTrainer
         Check(o.StemWarmupSteps >= 0, $"--stem-warmup is {o.StemWarmupSteps}; use 0 (none) or a number of steps.");
         Check(o.StemWarmupSteps == 0 || o.StemWarmupTasks.Count > 0,
             "--stem-warmup needs --stem-warmup-tasks naming the tasks of the manifest's label pairs (e.g. image-label).");
+        foreach ((string task, int weight) in o.TaskWeights)
+            Check(weight is >= 0 and <= MaxTaskWeight, $"--task-weight {task}={weight}: use a whole number from 0 (leave the task out) to {MaxTaskWeight}.");
         Check(o.WeightDecay >= 0, $"--weight-decay is {o.WeightDecay}; use 0 or more.");
         Check(o.ClipNorm >= 0, $"--clip is {o.ClipNorm}; use 0 (off) or a positive norm.");
         Check(o.LoraRank >= 0, $"--lora is {o.LoraRank}; use 0 (off) or a positive rank.");

@@ -73,6 +73,12 @@ public sealed record TrainingOptions
     /// <summary>The tasks whose pairs are label pairs (a query with media, the label as positive text) for the vision warm-up.</summary>
     public IReadOnlyList<string> StemWarmupTasks { get; init; } = [];
 
+    /// <summary>
+    /// How many times each task's pairs enter an epoch (BatchPlan); a task not named has weight 1 and 0 leaves a task out.
+    /// More weight spends more of the fixed step budget on a task that learns slowly. Default: every task 1.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> TaskWeights { get; init; } = new Dictionary<string, int>();
+
     /// <summary>Linear warm-up steps before the linear decay to zero; null is min(100, Steps / 10).</summary>
     public int? WarmupSteps { get; init; }
 

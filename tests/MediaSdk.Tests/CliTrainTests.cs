@@ -101,6 +101,8 @@ public sealed partial class CliTrainTests : IDisposable
     [InlineData("--batch", "1")]
     [InlineData("--arch", "huge")]
     [InlineData("--freeze", "wings")]
+    [InlineData("--task-weight", "image-label")]
+    [InlineData("--task-weight", "image-label=101")]
     public async Task Train_BadOption_ExitsTwoWithOneLine(string option, string value)
     {
         string manifest = Path.Combine(_dir, "ok.jsonl");

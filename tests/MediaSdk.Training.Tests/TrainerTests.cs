@@ -117,6 +117,58 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void BatchPlan_TaskWeights_RepeatEachPairPerEpochAndZeroLeavesTheTaskOut()
+    {
+        // Labels ("l", weight 3) ride in caption batches ("c", weight 1); "q" (weight 0) is left out.
+        var examples = new List<TrainingExample>();
+        for (int i = 0; i < 30; i++)
+        {
+            TrainingExample e = Pair(i, i % 3 == 0 ? "l" : i % 3 == 1 ? "c" : "q", target: false);
+            examples.Add(e.Task == "l" ? e with { Batch = "c" } : e);
+        }
+        var weights = new Dictionary<string, int> { ["l"] = 3, ["q"] = 0 };
+        var plan = new BatchPlan(examples, 5, seed: 3, weights);
+        var again = new BatchPlan(examples, 5, seed: 3, weights);
+        Assert.Equal(8, plan.BatchesPerEpoch); // 10 captions + 3 x 10 labels in batches of 5
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            var seen = new int[examples.Count];
+            for (int s = epoch * plan.BatchesPerEpoch; s < (epoch + 1) * plan.BatchesPerEpoch; s++)
+            {
+                Assert.Equal(plan.Batch(s), again.Batch(s));
+                foreach (int i in plan.Batch(s)) seen[i]++;
+            }
+            for (int i = 0; i < examples.Count; i++)
+                Assert.Equal(examples[i].Task switch { "l" => 3, "c" => 1, _ => 0 }, seen[i]);
+        }
+        // Weight 1 everywhere is the unweighted plan, batch for batch.
+        var plain = new BatchPlan(examples, 5, seed: 3);
+        var ones = new BatchPlan(examples, 5, seed: 3, new Dictionary<string, int> { ["l"] = 1 });
+        for (int s = 0; s < plain.BatchesPerEpoch; s++) Assert.Equal(plain.Batch(s), ones.Batch(s));
+    }
+
+    [Fact]
+    public void RunSettings_TaskWeights_CanonicalAndNullWhenAllOne()
+    {
+        // null is what a state.json written before task weights reads as, so such a run still resumes.
+        Assert.Null(RunSettings.TaskWeightsText(new Dictionary<string, int>()));
+        Assert.Null(RunSettings.TaskWeightsText(new Dictionary<string, int> { ["a"] = 1 }));
+        Assert.Equal("b=2,c=0", RunSettings.TaskWeightsText(new Dictionary<string, int> { ["c"] = 0, ["a"] = 1, ["b"] = 2 }));
+    }
+
+    [Fact]
+    public void BatchPlan_WeightOfATaskTheManifestLacks_NamesTheTasks()
+    {
+        var examples = new List<TrainingExample>();
+        for (int i = 0; i < 6; i++) examples.Add(Pair(i, i % 2 == 0 ? "a" : "b", target: false));
+        var ex = Assert.Throws<ArgumentException>(() => new BatchPlan(examples, 2, seed: 1, new Dictionary<string, int> { ["image-label"] = 2 }));
+        Assert.Contains("--task-weight names task 'image-label'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("its tasks are a, b", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("weight 0", Assert.Throws<ArgumentException>(() =>
+            new BatchPlan(examples, 2, seed: 1, new Dictionary<string, int> { ["a"] = 0, ["b"] = 0 })).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void BatchPlan_BatchKey_MixesTasksThatNameTheSameBatches()
     {
         // Labels (task "l") ride in caption batches ("c"); "q" keeps batches of its own.
