@@ -168,7 +168,7 @@ var AblationVariants = new (string Name, string Flags)[]
 Task("ablation")
     .Description("Runs the METHOD.md §6 ablation on the default synthetic world: every variant x seed trains for the same "
         + "--steps (default " + AblationSteps + ") into artifacts/ablation/<variant>-s<seed> (finished runs are kept, so "
-        + "the ablation can span sessions), evaluates the test split and writes artifacts/ablation/summary.md. "
+        + "the ablation can span sessions; another --steps or --stem-warmup uses artifacts/ablation-w<W>-s<N>), evaluates the test split and writes summary.md there. "
         + "--seeds=1,2 --variants=full,k0,mask-full,lambda0,baseline.")
     .IsDependentOn("Build")
     .Does(() =>
@@ -179,7 +179,8 @@ Task("ablation")
     string[] names = Argument("variants", string.Join(",", AblationVariants.Select(v => v.Name))).Split(',');
     var world = artifacts.Combine("synth").Combine("default");
     if (!FileExists(world.Combine("test").CombineWithFilePath("bench.json"))) Run($"synth --out {Quote(world.FullPath)}");
-    var root = artifacts.Combine("ablation");
+    // Finished runs are reused, so another budget gets its own folder rather than mixing with the default's runs.
+    var root = artifacts.Combine(steps == AblationSteps && stemWarmup == DefaultStemWarmup ? "ablation" : $"ablation-w{stemWarmup}-s{steps}");
     var rows = new List<(string Variant, string Seed, System.Text.Json.JsonElement Eval)>();
     foreach (string name in names)
     foreach (string seed in seeds)
