@@ -120,12 +120,7 @@ public sealed class TrainerTests : IDisposable
     public void BatchPlan_TaskWeights_RepeatEachPairPerEpochAndZeroLeavesTheTaskOut()
     {
         // Labels ("l", weight 3) ride in caption batches ("c", weight 1); "q" (weight 0) is left out.
-        var examples = new List<TrainingExample>();
-        for (int i = 0; i < 30; i++)
-        {
-            TrainingExample e = Pair(i, i % 3 == 0 ? "l" : i % 3 == 1 ? "c" : "q", target: false);
-            examples.Add(e.Task == "l" ? e with { Batch = "c" } : e);
-        }
+        List<TrainingExample> examples = LabelsInCaptionBatches();
         var weights = new Dictionary<string, int> { ["l"] = 3, ["q"] = 0 };
         var plan = new BatchPlan(examples, 5, seed: 3, weights);
         var again = new BatchPlan(examples, 5, seed: 3, weights);
@@ -172,12 +167,7 @@ public sealed class TrainerTests : IDisposable
     public void BatchPlan_BatchKey_MixesTasksThatNameTheSameBatches()
     {
         // Labels (task "l") ride in caption batches ("c"); "q" keeps batches of its own.
-        var examples = new List<TrainingExample>();
-        for (int i = 0; i < 30; i++)
-        {
-            TrainingExample e = Pair(i, i % 3 == 0 ? "l" : i % 3 == 1 ? "c" : "q", target: false);
-            examples.Add(e.Task == "l" ? e with { Batch = "c" } : e);
-        }
+        List<TrainingExample> examples = LabelsInCaptionBatches();
         var plan = new BatchPlan(examples, 5, seed: 3);
         bool mixed = false;
         for (int step = 0; step < plan.BatchesPerEpoch; step++)
@@ -188,6 +178,18 @@ public sealed class TrainerTests : IDisposable
         }
         Assert.True(mixed);
         Assert.Equal(30, Enumerable.Range(0, plan.BatchesPerEpoch).Sum(s => plan.Batch(s).Length));
+    }
+
+    /// <summary>30 pairs: tasks "l", "c" and "q" in turn; "l" (labels) rides in "c" (caption) batches.</summary>
+    private static List<TrainingExample> LabelsInCaptionBatches()
+    {
+        var examples = new List<TrainingExample>();
+        for (int i = 0; i < 30; i++)
+        {
+            TrainingExample e = Pair(i, i % 3 == 0 ? "l" : i % 3 == 1 ? "c" : "q", target: false);
+            examples.Add(e.Task == "l" ? e with { Batch = "c" } : e);
+        }
+        return examples;
     }
 
     [Fact]
