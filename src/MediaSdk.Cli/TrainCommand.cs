@@ -24,6 +24,10 @@ internal static class TrainCommand
     private static readonly Option<double> s_lambda = new("--lambda") { Description = "Weight of the generative loss.", DefaultValueFactory = _ => 5.0 };
     private static readonly Option<double> s_ntpFraction = new("--ntp-fraction") { Description = "Fraction of steps (from the start) with the generative loss on.", DefaultValueFactory = _ => 0.4 };
     private static readonly Option<double> s_tau = new("--tau") { Description = "InfoNCE temperature.", DefaultValueFactory = _ => 0.02 };
+    private static readonly Option<double> s_uniformity = new("--uniformity")
+    {
+        Description = "Weight of a uniformity term that keeps the batch's distinct candidate texts apart (short labels and answers collapse without it); 0 is off.",
+    };
     private static readonly Option<int> s_batch = new("--batch") { Description = "Pairs per contrastive batch.", DefaultValueFactory = _ => 32 };
     private static readonly Option<int?> s_chunk = new("--grad-cache-chunk") { Description = "GradCache: pairs per gradient pass, for batches larger than memory allows." };
     private static readonly Option<double?> s_lr = new("--lr") { Description = "Peak learning rate (default 5e-5 with --init, 1e-3 from scratch)." };
@@ -57,7 +61,7 @@ internal static class TrainCommand
         s_device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var command = new Command("train", "Train or adapt a BTok encoder with GIC + contrastive loss from a JSONL manifest.")
         {
-            s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_batch, s_chunk,
+            s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_uniformity, s_batch, s_chunk,
             s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
             s_evalEvery, s_fp16, s_resume, s_device, s_threads, s_verbose,
         };
@@ -128,6 +132,7 @@ internal static class TrainCommand
             NtpVocabulary = p.GetValue(s_ntpVocab) == "targets" ? NtpVocabulary.Targets : NtpVocabulary.Full,
             NtpFraction = p.GetValue(s_ntpFraction),
             Temperature = p.GetValue(s_tau),
+            Uniformity = p.GetValue(s_uniformity),
             BatchSize = p.GetValue(s_batch),
             GradCacheChunk = p.GetValue(s_chunk),
             LearningRate = p.GetValue(s_lr),

@@ -94,7 +94,8 @@ public static class BtokTrainer
 
         BtokModel forward = work ?? model;
         ScalarType dtype = options.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
-        var computer = new StepComputer(forward, options.Temperature, options.Form, options.Mask, options.GradCacheChunk, dtype, device);
+        var computer = new StepComputer(forward, options.Temperature, options.Form, options.Mask, options.GradCacheChunk, dtype, device,
+            options.Uniformity);
         int warmup = options.WarmupSteps ?? Math.Min(100, options.Steps / 10);
         int ntpSteps = (int)Math.Round(options.NtpFraction * options.Steps);
 
@@ -155,6 +156,7 @@ public static class BtokTrainer
                     Ntp = losses.Ntp,
                     LambdaEffective = losses.LambdaEffective,
                     Accuracy = losses.Accuracy,
+                    TextCosine = losses.TextCosine,
                     LearningRate = lr,
                     GradNorm = norm,
                     StepMilliseconds = Stopwatch.GetElapsedTime(t0).TotalMilliseconds,
@@ -266,6 +268,7 @@ public static class BtokTrainer
         Check(o.Lambda >= 0 && double.IsFinite(o.Lambda), $"--lambda is {o.Lambda}; use 0 (GIC off) or a positive weight (default 5).");
         Check(o.NtpFraction is >= 0 and <= 1, $"--ntp-fraction is {o.NtpFraction}; use 0 to 1 (default 0.4).");
         Check(o.Temperature > 0 && double.IsFinite(o.Temperature), $"--tau is {o.Temperature}; use a positive temperature (default 0.02).");
+        Check(o.Uniformity >= 0 && double.IsFinite(o.Uniformity), $"--uniformity is {o.Uniformity}; use 0 (off) or a positive weight.");
         Check(o.LearningRate is null || (o.LearningRate > 0 && double.IsFinite(o.LearningRate.Value)), $"--lr is {o.LearningRate}; use a positive learning rate.");
         Check(o.WarmupSteps is null or >= 0, $"--warmup is {o.WarmupSteps}; use 0 or more steps.");
         Check(o.StemWarmupSteps >= 0, $"--stem-warmup is {o.StemWarmupSteps}; use 0 (none) or a number of steps.");

@@ -12,11 +12,13 @@ namespace MediaSdk.Training;
 /// <param name="Ntp">Token-mean NTP over the batch's supervised target tokens, or null when off or no sample has a target.</param>
 /// <param name="LambdaEffective">lambda scaled by the fraction of samples with a target (0 when off).</param>
 /// <param name="Accuracy">In-batch query -> positive top-1 accuracy.</param>
-internal readonly record struct StepLosses(double Loss, double InfoNce, double? Ntp, double LambdaEffective, double Accuracy);
+/// <param name="TextCosine">Mean cosine between the batch's distinct candidate texts (null with fewer than two): near 1 means they collapsed.</param>
+internal readonly record struct StepLosses(double Loss, double InfoNce, double? Ntp, double LambdaEffective, double Accuracy, double? TextCosine = null);
 
 /// <summary>
-/// Computes one step's gradients for L = InfoNCE + lambda * NTP (METHOD.md §4), directly or with GradCache, into the
-/// model parameters' .grad. The optimiser step is the caller's.
+/// Computes one step's gradients for L = InfoNCE + lambda * NTP (METHOD.md §4), plus <paramref name="uniformity"/> times
+/// the uniformity of the batch's distinct candidate texts when that weight is positive, directly or with GradCache,
+/// into the model parameters' .grad. The optimiser step is the caller's.
 /// </summary>
 /// <remarks>
 /// InfoNCE: query -> positive, cosine of L2-normalised embeddings over temperature tau, candidates = the batch's
@@ -24,7 +26,8 @@ internal readonly record struct StepLosses(double Loss, double InfoNce, double? 
 /// supervised target tokens divided by their count in the whole batch (token mean), so chunked (GradCache) and direct
 /// passes give the same gradient. Which side generates is per sample (<see cref="TrainingExample.From"/>).
 /// </remarks>
-internal sealed class StepComputer(BtokModel model, double temperature, GicForm form, TargetAttention mask, int? chunk, ScalarType dtype, Device device)
+internal sealed class StepComputer(BtokModel model, double temperature, GicForm form, TargetAttention mask, int? chunk, ScalarType dtype, Device device,
+    double uniformity = 0)
 {
     private readonly BtokPooling _pooling = model.Config.EffectivePooling(null);
 
@@ -55,16 +58,17 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
         (Tensor p, Tensor? ntpP) = Side(batch, 0, batch.Count, e => e.Positive, TargetSide.Positive, tokens > 0);
         Tensor? n = negatives.Count > 0 ? Embed(negatives, 0, negatives.Count) : null;
         (Tensor nce, double accuracy) = InfoNce(q, p, n, SameAsPositive(batch, negatives));
-        Tensor loss = nce;
+        (Tensor contrastive, double? textCosine) = WithUniformity(nce, p, n, batch, negatives);
+        Tensor loss = contrastive;
         double? ntp = null;
         if (tokens > 0)
         {
             Tensor ntpMean = Sum(ntpQ, ntpP) / tokens;
             ntp = ntpMean.ToDouble();
-            loss = nce + ntpMean * lambdaEffective;
+            loss = contrastive + ntpMean * lambdaEffective;
         }
         loss.backward();
-        return new StepLosses(loss.ToDouble(), nce.ToDouble(), ntp, tokens > 0 ? lambdaEffective : 0, accuracy);
+        return new StepLosses(loss.ToDouble(), nce.ToDouble(), ntp, tokens > 0 ? lambdaEffective : 0, accuracy, textCosine);
     }
 
     /// <summary>
@@ -85,7 +89,8 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
         Tensor qLeaf = q.requires_grad_(true), pLeaf = p.requires_grad_(true);
         Tensor? nLeaf = n?.requires_grad_(true);
         (Tensor nce, double accuracy) = InfoNce(qLeaf, pLeaf, nLeaf, SameAsPositive(batch, negatives));
-        nce.backward();
+        (Tensor contrastive, double? textCosine) = WithUniformity(nce, pLeaf, nLeaf, batch, negatives);
+        contrastive.backward();
         Tensor gq = qLeaf.grad!.clone(), gp = pLeaf.grad!.clone();
         Tensor? gn = nLeaf?.grad?.clone();
 
@@ -103,9 +108,9 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
             (Embed(negatives, s, c) * gn!.narrow(0, s, c)).sum().backward();
         }
 
-        double ncev = nce.ToDouble();
         double? ntp = tokens > 0 ? ntpSum / tokens : null;
-        return new StepLosses(ncev + (ntp ?? 0) * lambdaEffective, ncev, ntp, tokens > 0 ? lambdaEffective : 0, accuracy);
+        return new StepLosses(contrastive.ToDouble() + (ntp ?? 0) * lambdaEffective, nce.ToDouble(), ntp, tokens > 0 ? lambdaEffective : 0, accuracy,
+            textCosine);
     }
 
     private double ChunkBackward(IReadOnlyList<TrainingExample> batch, int start, int count, Func<TrainingExample, SideInput> side,
@@ -229,6 +234,56 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
         double accuracy;
         using (no_grad()) accuracy = logits.argmax(1).eq(labels).to_type(ScalarType.Float64).mean().ToDouble();
         return (loss, accuracy);
+    }
+
+    /// <summary>
+    /// <paramref name="nce"/> plus the uniformity term when its weight is positive, and the mean cosine between the
+    /// batch's distinct candidate texts (a diagnostic, logged either way).
+    /// </summary>
+    private (Tensor Loss, double? TextCosine) WithUniformity(Tensor nce, Tensor positives, Tensor? negatives,
+        IReadOnlyList<TrainingExample> batch, List<SideInput> negativeSides)
+    {
+        long[] texts = DistinctTexts(batch, negativeSides);
+        if (texts.Length < 2) return (nce, null);
+        Tensor candidates = negatives is null ? positives : cat([positives, negatives], 0);
+        (Tensor spread, double cosine) = Uniformity(candidates.index_select(0, tensor(texts, device: candidates.device)));
+        return (uniformity > 0 ? nce + spread * uniformity : nce, cosine);
+    }
+
+    /// <summary>
+    /// Uniformity (Wang and Isola 2020, t = 2) of L2-normalised rows: log mean over pairs i &lt; j of exp(-2 |x_i - x_j|^2),
+    /// 0 when all rows coincide, and the rows' mean pairwise cosine.
+    /// </summary>
+    /// <remarks>
+    /// Why: short label and answer texts ("a ring", "a square") start almost identical, and when the queries of their pairs
+    /// are alike too, InfoNCE's pull and push on them cancel, so neither side ever separates (docs/results.md, "Contrastive
+    /// label batches collapse"). This term pushes the closest texts apart first (the exponential weights them most), which
+    /// gives the query side distinct targets to learn towards.
+    /// </remarks>
+    internal static (Tensor Loss, double MeanCosine) Uniformity(Tensor rows)
+    {
+        long n = rows.shape[0];
+        Tensor cosine = rows.matmul(rows.t());
+        Tensor upper = ones(n, n, dtype: ScalarType.Bool, device: rows.device).triu(1);
+        Tensor pairs = cosine.masked_select(upper);
+        // |x_i - x_j|^2 = 2 - 2 cos for unit rows.
+        Tensor loss = (pairs * 4 - 4).logsumexp(0) - Math.Log(pairs.shape[0]);
+        double mean;
+        using (no_grad()) mean = pairs.mean().ToDouble();
+        return (loss, mean);
+    }
+
+    /// <summary>Columns of [positives; negatives] that are text only, the first of each distinct text.</summary>
+    internal static long[] DistinctTexts(IReadOnlyList<TrainingExample> batch, IReadOnlyList<SideInput> negatives)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var columns = new List<long>();
+        for (int j = 0; j < batch.Count + negatives.Count; j++)
+        {
+            SideInput side = j < batch.Count ? batch[j].Positive : negatives[j - batch.Count];
+            if (side.Pixels is null && side.TextIds.Length > 0 && seen.Add(string.Join(',', side.TextIds))) columns.Add(j);
+        }
+        return [.. columns];
     }
 
     /// <summary>

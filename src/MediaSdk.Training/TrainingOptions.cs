@@ -51,6 +51,13 @@ public sealed record TrainingOptions
     /// <summary>Fraction of the steps (from the start) with the generative loss on. Default 0.4.</summary>
     public double NtpFraction { get; init; } = 0.4;
 
+    /// <summary>
+    /// Weight of a uniformity term (Wang and Isola 2020) on each batch's distinct candidate texts, added to InfoNCE for
+    /// the whole run; 0 (default) is the method as written. It keeps short label and answer texts from collapsing onto
+    /// one embedding (StepComputer.Uniformity).
+    /// </summary>
+    public double Uniformity { get; init; }
+
     /// <summary>InfoNCE temperature tau. Default 0.02.</summary>
     public double Temperature { get; init; } = 0.02;
 

@@ -103,6 +103,7 @@ public sealed partial class CliTrainTests : IDisposable
     [InlineData("--freeze", "wings")]
     [InlineData("--task-weight", "image-label")]
     [InlineData("--task-weight", "image-label=101")]
+    [InlineData("--uniformity", "-1")]
     public async Task Train_BadOption_ExitsTwoWithOneLine(string option, string value)
     {
         string manifest = Path.Combine(_dir, "ok.jsonl");

@@ -70,18 +70,23 @@ public sealed class TrainerTests : IDisposable
         foreach ((string name, Tensor g) in ga) AssertClose(g, gb[name], name);
     }
 
-    [Fact]
-    public void GradCache_ChunkedBatch_SameGradientsAsDirectStep()
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.5)]
+    public void GradCache_ChunkedBatch_SameGradientsAsDirectStep(double uniformity)
     {
         using var scope = NewDisposeScope();
         List<TrainingExample> batch = Batch();
-        StepLosses direct = Computer(GicForm.Kv, chunk: null).Backward(batch, 2.0);
+        StepLosses direct = Computer(GicForm.Kv, chunk: null, uniformity).Backward(batch, 2.0);
         Dictionary<string, Tensor> gd = Gradients(_model);
-        StepLosses cached = Computer(GicForm.Kv, chunk: 2).Backward(batch, 2.0);
+        StepLosses cached = Computer(GicForm.Kv, chunk: 2, uniformity).Backward(batch, 2.0);
         Dictionary<string, Tensor> gc = Gradients(_model);
 
         Assert.Equal(direct.Loss, cached.Loss, 1e-9);
         Assert.Equal(direct.InfoNce, cached.InfoNce, 1e-9);
+        Assert.Equal(direct.TextCosine!.Value, cached.TextCosine!.Value, 1e-9);
+        // The uniformity term is part of the loss only when weighted; InfoNCE itself does not change.
+        Assert.Equal(uniformity > 0, Math.Abs(direct.Loss - direct.InfoNce - direct.LambdaEffective * direct.Ntp!.Value) > 1e-6);
         Assert.Equal(direct.Ntp!.Value, cached.Ntp!.Value, 1e-9);
         Assert.True(gd.Count >= Small.Layers * 9 + 4, $"only {gd.Count} parameters had gradients");
         foreach ((string name, Tensor g) in gd) AssertClose(g, gc[name], name);
@@ -390,13 +395,51 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(expected / 3, loss.item<double>(), 9);
     }
 
+    [Fact]
+    public void Uniformity_ZeroWhenCollapsedMinusFourWhenOrthogonal_GradientSpreadsTheClosestPair()
+    {
+        using var scope = NewDisposeScope();
+        (Tensor collapsed, double same) = StepComputer.Uniformity(ones(3, 4, dtype: ScalarType.Float64) / 2);
+        Assert.Equal(0, collapsed.item<double>(), 9);
+        Assert.Equal(1, same, 9);
+        (Tensor orthogonal, double apart) = StepComputer.Uniformity(eye(4, dtype: ScalarType.Float64));
+        Assert.Equal(-4, orthogonal.item<double>(), 9);
+        Assert.Equal(0, apart, 9);
+
+        // Rows 0 and 1 nearly coincide, row 2 is far: a gradient step on the unit sphere moves 0 and 1 apart.
+        Tensor rows = tensor(new double[] { 1, 0, 0, 0.999, 0.0447, 0, 0, 0, 1 }, [3, 3]);
+        Tensor leaf = (rows / rows.norm(1, keepdim: true)).requires_grad_(true);
+        StepComputer.Uniformity(leaf).Loss.backward();
+        using (no_grad())
+        {
+            Tensor moved = leaf - leaf.grad! * 0.01;
+            moved = moved / moved.norm(1, keepdim: true);
+            double before = leaf[0].dot(leaf[1]).item<double>(), after = moved[0].dot(moved[1]).item<double>();
+            Assert.True(after < before, $"cosine of the close pair went from {before} to {after}");
+        }
+    }
+
+    [Fact]
+    public void DistinctTexts_TextOnlyCandidatesOnceEach()
+    {
+        SideInput label = Text(7, 3);
+        List<TrainingExample> batch =
+        [
+            new(1, "t", Text(1, 4), label, [Text(8, 3), Video(9, 1, [])], null, TargetSide.Query),
+            new(2, "t", Text(2, 5), new SideInput { TextIds = Ids(7, 3) }, [], null, TargetSide.Query),
+            new(3, "t", Text(3, 6), Video(10, 1, [5]), [], null, TargetSide.Query),
+        ];
+        // Columns: positives 0-2, then the negatives 3 (text 8) and 4 (video). Column 1 repeats column 0's text.
+        Assert.Equal([0L, 3L], StepComputer.DistinctTexts(batch, [.. batch.SelectMany(e => e.Negatives)]));
+    }
+
     private sealed class SyncProgress(Action<TrainingStepRecord> report) : IProgress<TrainingStepRecord>
     {
         public void Report(TrainingStepRecord value) => report(value);
     }
 
-    private StepComputer Computer(GicForm form, int? chunk) =>
-        new(_model, 0.05, form, TargetAttention.Condensation, chunk, ScalarType.Float64, CPU);
+    private StepComputer Computer(GicForm form, int? chunk, double uniformity = 0) =>
+        new(_model, 0.05, form, TargetAttention.Condensation, chunk, ScalarType.Float64, CPU, uniformity);
 
     /// <summary>Five pairs of mixed kinds and lengths: 3 with targets (2 from the query, 1 from the positive), 2 hard negatives.</summary>
     private static List<TrainingExample> Batch() =>

@@ -24,6 +24,9 @@ public sealed record TrainingStepRecord
     /// <summary>In-batch query-to-positive top-1 accuracy, 0..1.</summary>
     public required double Accuracy { get; init; }
 
+    /// <summary>Mean cosine between the batch's distinct candidate texts; null with fewer than two. Near 1: collapsed.</summary>
+    public double? TextCosine { get; init; }
+
     /// <summary>Learning rate used for this step.</summary>
     public required double LearningRate { get; init; }
 
