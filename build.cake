@@ -117,8 +117,11 @@ Task("Bench")
 // the end.
 const string DefaultModelSteps = "1900";
 const string DefaultStemWarmup = "1200";
-const string DefaultModelArgs = "--arch btok-tiny --stem conv --frame-summary --stem-warmup-tasks image-label "
+const string AblationModelArgs = "--arch btok-tiny --stem conv --frame-summary --stem-warmup-tasks image-label "
     + "--batch 32 --lr 1e-3 --tau 0.05 --ntp-vocab targets --seed 1 --threads 2 --save-every 250";
+// Recipe 4 adds the uniformity term on candidate texts (docs/training.md); the ablation keeps the recipe its finished
+// runs in artifacts/ablation were trained with, so a resumed ablation stays one recipe.
+const string DefaultModelArgs = AblationModelArgs + " --uniformity 1";
 // METHOD.md §6 ablation: every run gets the same vision warm-up and step count, sized to the issue's 15 minutes per run
 // on 2 cores (the default recipe's run: warm-up about 3.5 min, then about 1.6 s per step).
 const string AblationSteps = "400";
@@ -194,7 +197,7 @@ Task("ablation")
             {
                 string resume = FileExists(run.Combine("training").Combine("checkpoint").CombineWithFilePath("state.json")) ? " --resume" : "";
                 Run($"train --data {Quote(world.CombineWithFilePath("train.jsonl").FullPath)} --out {Quote(run.FullPath)} --steps {steps} --stem-warmup {stemWarmup} "
-                    + $"--cache {Quote(world.Combine("cache").FullPath)} {DefaultModelArgs.Replace("--seed 1", "--seed " + seed)} {variant.Flags}{resume}");
+                    + $"--cache {Quote(world.Combine("cache").FullPath)} {AblationModelArgs.Replace("--seed 1", "--seed " + seed)} {variant.Flags}{resume}");
             }
             System.IO.File.WriteAllText(evalFile.FullPath, Capture($"eval --model {Quote(run.FullPath)} --bench {Quote(world.Combine("test").FullPath)} --cache {Quote(world.Combine("cache").FullPath)} --format json"));
         }
