@@ -55,11 +55,33 @@ public static class BtokTrainer
         TrainerCheckpoint.CheckOutput(options);
         var data = new TrainingDataOptions(shape.ImageSize, options.FramesPerWindow ?? shape.MaxFrames, shape.MaxTextTokens,
             options.CacheDirectory ?? Path.Combine(options.OutputDirectory, "cache"));
-        IReadOnlyList<TrainingExample> examples = await TrainingData.LoadAsync(options.Manifest, data, null, ct).ConfigureAwait(false);
+        IReadOnlyList<ManifestEntry> entries = await TrainingManifest.ParseAsync(options.Manifest, ct).ConfigureAwait(false);
+        // Task names are checked before the media are decoded, which on an uncached world takes minutes.
+        CheckTaskNames(options, entries);
+        IReadOnlyList<TrainingExample> examples = await TrainingData.LoadEntriesAsync(options.Manifest, entries, data, new TrainingDataStats(), null, ct)
+            .ConfigureAwait(false);
         Log.DataLoaded(logger, examples.Count, options.Manifest);
         string fingerprint = Fingerprint(options.Manifest);
         return await Task.Factory.StartNew(() => Train(options, shape, examples, fingerprint, progress, logger, ct),
             ct, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every task that --task-weight or --stem-warmup-tasks names must be a task of the manifest (the same message
+    /// BatchPlan gives when the loop is entered directly).
+    /// </summary>
+    internal static void CheckTaskNames(TrainingOptions options, IReadOnlyList<ManifestEntry> entries)
+    {
+        var tasks = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (ManifestEntry e in entries) tasks.Add(e.Task);
+        foreach ((string flag, IEnumerable<string> names) in new[] { ("--task-weight", options.TaskWeights.Keys), ("--stem-warmup-tasks", options.StemWarmupTasks) })
+        {
+            foreach (string name in names)
+            {
+                if (!tasks.Contains(name))
+                    throw new ArgumentException($"{flag} names task '{name}', which no pair of the manifest has; its tasks are {string.Join(", ", tasks)}.");
+            }
+        }
     }
 
     /// <summary>The training loop over already-loaded examples (tests call this directly).</summary>

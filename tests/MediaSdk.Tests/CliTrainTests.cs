@@ -116,6 +116,27 @@ public sealed partial class CliTrainTests : IDisposable
         }
     }
 
+    [Theory(Timeout = 60_000)]
+    [InlineData("--task-weight", "nosuch=2")]
+    [InlineData("--stem-warmup-tasks", "nosuch")]
+    public async Task Train_UnknownTaskName_NamedBeforeAnyMediaIsDecoded(string option, string value)
+    {
+        // The image is not a picture: decoding it would fail, so the task-name error proves it came first.
+        string image = Path.Combine(_dir, "broken.png");
+        await File.WriteAllTextAsync(image, "not a png", TestContext.Current.CancellationToken);
+        string manifest = Path.Combine(_dir, "tasks.jsonl");
+        await File.WriteAllTextAsync(manifest, """{"query": {"image": "broken.png"}, "positive": {"text": "b"}, "task": "t"}""" + "\n",
+            TestContext.Current.CancellationToken);
+        string[] warmup = option == "--stem-warmup-tasks" ? ["--stem-warmup", "2"] : [];
+        var (exit, cli) = await RunAsync(60_000, ["train", "--data", manifest, "--out", Path.Combine(_dir, "o"), .. warmup, option, value],
+            TestContext.Current.CancellationToken);
+        using (cli)
+        {
+            Assert.Equal(2, exit);
+            Assert.Contains($"{option} names task 'nosuch', which no pair of the manifest has; its tasks are t.", cli.Stderr, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>16 clips, each a white square moving one way over its own colour; the caption is the positive and the target.</summary>
     private async Task<string> WriteClipManifestAsync(CancellationToken ct)
     {

@@ -104,11 +104,19 @@ internal static class TrainingData
         TrainingDataStats stats, IProgress<(int Done, int Total)>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(stats);
         Validate(options);
-
         // Everything is parsed and every file checked first: nothing trains on half-read data.
         IReadOnlyList<ManifestEntry> entries = await TrainingManifest.ParseAsync(manifestPath, ct).ConfigureAwait(false);
+        return await LoadEntriesAsync(manifestPath, entries, options, stats, progress, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Decodes the media of already parsed <paramref name="entries"/> of <paramref name="manifestPath"/>.</summary>
+    public static async Task<IReadOnlyList<TrainingExample>> LoadEntriesAsync(string manifestPath, IReadOnlyList<ManifestEntry> entries,
+        TrainingDataOptions options, TrainingDataStats stats, IProgress<(int Done, int Total)>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(stats);
+        Validate(options);
         var sources = new List<SideSource>();
         foreach (ManifestEntry e in entries)
         {
