@@ -93,7 +93,8 @@ internal static class TrainCommand
         using var progress = new TrainProgress(options.Steps, interactive: !Console.IsOutputRedirected);
         string gic = options.Lambda > 0 ? $"lambda {options.Lambda:g3}, {options.Mask.ToString().ToLowerInvariant()} mask" : "off";
         string weights = options.TaskWeights.Count > 0 ? $", task weights {p.GetValue(s_taskWeight)}" : "";
-        progress.Message($"training {options.Manifest} -> {options.OutputDirectory}: {options.Steps} steps, batch {options.BatchSize}, K {shape.BottleneckTokens}, GIC {gic}{weights}");
+        string uniformity = options.Uniformity > 0 ? $", uniformity {options.Uniformity:g3}" : "";
+        progress.Message($"training {options.Manifest} -> {options.OutputDirectory}: {options.Steps} steps, batch {options.BatchSize}, K {shape.BottleneckTokens}, GIC {gic}{uniformity}{weights}");
         TrainingResult result;
         try
         {
