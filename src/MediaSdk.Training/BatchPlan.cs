@@ -30,11 +30,7 @@ internal sealed class BatchPlan
         taskWeights ??= new Dictionary<string, int>();
         var names = new SortedSet<string>(StringComparer.Ordinal);
         foreach (TrainingExample e in examples) names.Add(e.Task);
-        foreach (string task in taskWeights.Keys)
-        {
-            if (!names.Contains(task))
-                throw new ArgumentException($"--task-weight names task '{task}', which no pair of the manifest has; its tasks are {string.Join(", ", names)}.");
-        }
+        CheckTasksExist("--task-weight", taskWeights.Keys, names);
         var byTask = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         var order = new List<string>();
         for (int i = 0; i < examples.Count; i++)
@@ -65,6 +61,17 @@ internal sealed class BatchPlan
     }
 
     public int BatchesPerEpoch => _batchesPerEpoch;
+
+    /// <summary>Throws when a task that <paramref name="flag"/> names is none of the manifest's <paramref name="tasks"/>.</summary>
+    /// <exception cref="ArgumentException">The message names the flag, the task and the manifest's tasks.</exception>
+    internal static void CheckTasksExist(string flag, IEnumerable<string> named, IReadOnlySet<string> tasks)
+    {
+        foreach (string task in named)
+        {
+            if (!tasks.Contains(task))
+                throw new ArgumentException($"{flag} names task '{task}', which no pair of the manifest has; its tasks are {string.Join(", ", tasks.Order(StringComparer.Ordinal))}.");
+        }
+    }
 
     /// <summary>Example indices of the batch at 0-based <paramref name="step"/>.</summary>
     public int[] Batch(int step)

@@ -66,22 +66,12 @@ public static class BtokTrainer
             ct, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Every task that --task-weight or --stem-warmup-tasks names must be a task of the manifest (the same message
-    /// BatchPlan gives when the loop is entered directly).
-    /// </summary>
+    /// <summary>Every task that --task-weight or --stem-warmup-tasks names must be a task of the manifest.</summary>
     internal static void CheckTaskNames(TrainingOptions options, IReadOnlyList<ManifestEntry> entries)
     {
-        var tasks = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (ManifestEntry e in entries) tasks.Add(e.Task);
-        foreach ((string flag, IEnumerable<string> names) in new[] { ("--task-weight", options.TaskWeights.Keys), ("--stem-warmup-tasks", options.StemWarmupTasks) })
-        {
-            foreach (string name in names)
-            {
-                if (!tasks.Contains(name))
-                    throw new ArgumentException($"{flag} names task '{name}', which no pair of the manifest has; its tasks are {string.Join(", ", tasks)}.");
-            }
-        }
+        var tasks = new HashSet<string>(entries.Select(e => e.Task), StringComparer.Ordinal);
+        BatchPlan.CheckTasksExist("--task-weight", options.TaskWeights.Keys, tasks);
+        BatchPlan.CheckTasksExist("--stem-warmup-tasks", options.StemWarmupTasks, tasks);
     }
 
     /// <summary>The training loop over already-loaded examples (tests call this directly).</summary>
