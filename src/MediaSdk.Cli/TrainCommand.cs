@@ -33,6 +33,10 @@ internal static class TrainCommand
     private static readonly Option<double?> s_lr = new("--lr") { Description = "Peak learning rate (default 5e-5 with --init, 1e-3 from scratch)." };
     private static readonly Option<int?> s_warmup = new("--warmup") { Description = "Warm-up steps (default min(100, steps/10))." };
     private static readonly Option<int> s_stemWarmup = new("--stem-warmup") { Description = "Vision warm-up steps before the main run: the stem learns to classify the label pairs of --stem-warmup-tasks (0 = none).", DefaultValueFactory = _ => 0 };
+    private static readonly Option<double> s_stemKeep = new("--stem-keep")
+    {
+        Description = "Weight of the warm-up's classification loss (head frozen) kept on the stem through the main run; 0 drops it after the warm-up.",
+    };
     private static readonly Option<string> s_stemWarmupTasks = new("--stem-warmup-tasks") { Description = "Comma-separated tasks whose pairs are label pairs (media query, label text) for --stem-warmup.", DefaultValueFactory = _ => "" };
     private static readonly Option<string> s_taskWeight = new("--task-weight") { Description = "Comma-separated TASK=N: each pair of TASK enters an epoch N times (default 1; 0 leaves the task out).", DefaultValueFactory = _ => "" };
     private static readonly Option<double> s_weightDecay = new("--weight-decay") { Description = "AdamW weight decay.", DefaultValueFactory = _ => 0.01 };
@@ -62,7 +66,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train or adapt a BTok encoder with GIC + contrastive loss from a JSONL manifest.")
         {
             s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_uniformity, s_batch, s_chunk,
-            s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
+            s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_stemKeep, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
             s_evalEvery, s_fp16, s_resume, s_device, s_threads, s_verbose,
         };
         command.SetAction((parsed, ct) => RunAsync(parsed, ct));
@@ -94,7 +98,8 @@ internal static class TrainCommand
         string gic = options.Lambda > 0 ? $"lambda {options.Lambda:g3}, {options.Mask.ToString().ToLowerInvariant()} mask" : "off";
         string weights = options.TaskWeights.Count > 0 ? $", task weights {p.GetValue(s_taskWeight)}" : "";
         string uniformity = options.Uniformity > 0 ? $", uniformity {options.Uniformity:g3}" : "";
-        progress.Message($"training {options.Manifest} -> {options.OutputDirectory}: {options.Steps} steps, batch {options.BatchSize}, K {shape.BottleneckTokens}, GIC {gic}{uniformity}{weights}");
+        string keep = options.StemKeep > 0 ? $", stem keep {options.StemKeep:g3}" : "";
+        progress.Message($"training {options.Manifest} -> {options.OutputDirectory}: {options.Steps} steps, batch {options.BatchSize}, K {shape.BottleneckTokens}, GIC {gic}{uniformity}{keep}{weights}");
         TrainingResult result;
         try
         {
@@ -140,6 +145,7 @@ internal static class TrainCommand
             WarmupSteps = p.GetValue(s_warmup),
             StemWarmupSteps = p.GetValue(s_stemWarmup),
             StemWarmupTasks = p.GetValue(s_stemWarmupTasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            StemKeep = p.GetValue(s_stemKeep),
             TaskWeights = TaskWeights(p.GetValue(s_taskWeight)!),
             WeightDecay = p.GetValue(s_weightDecay),
             ClipNorm = p.GetValue(s_clip),

@@ -96,10 +96,11 @@ public static class BtokTrainer
         double peak = options.LearningRate ?? (options.InitModel is null ? 1e-3 : 5e-5);
         using AdamW optimizer = CreateOptimizer(trainable, peak, options.WeightDecay);
 
+        using StemWarmup? keeper = options.StemKeep > 0 ? new StemWarmup(model, examples, options.StemWarmupTasks, device) : null;
         var state = new TrainerCheckpoint(options, dataFingerprint);
-        int start = options.Resume ? state.Load(model, optimizer) : 0;
-        // A resumed run's checkpoint already holds the warmed-up stem.
-        if (start == 0 && options.StemWarmupSteps > 0) WarmUpStem(options, model, examples, device, clock, progress, logger, ct);
+        int start = options.Resume ? state.Load(model, optimizer, keeper) : 0;
+        // A resumed run's checkpoint already holds the warmed-up stem (and the kept head).
+        if (start == 0 && options.StemWarmupSteps > 0) WarmUpStem(options, model, examples, device, clock, progress, logger, keeper, ct);
         long parameterCount = CountParameters(trainable);
         string deviceName = device.type == DeviceType.CPU ? "cpu" : "cuda";
         Log.TrainingStarts(logger, parameterCount, deviceName, start, options.Steps);
@@ -122,7 +123,7 @@ public static class BtokTrainer
             {
                 if (ct.IsCancellationRequested)
                 {
-                    state.Save(model, optimizer, step);
+                    state.Save(model, optimizer, step, keeper);
                     ct.ThrowIfCancellationRequested();
                 }
                 long t0 = Stopwatch.GetTimestamp();
@@ -146,6 +147,8 @@ public static class BtokTrainer
                     losses = computer.Backward(batch, lambda);
                     CopyGradients(work, model);
                 }
+                // On the float32 master, after the main gradients are in place (CopyGradients overwrites).
+                double? keepLoss = keeper?.KeepBackward(step, Math.Max(2, options.BatchSize / 2), options.StemKeep, options.Seed);
                 if (!double.IsFinite(losses.Loss))
                     throw new InvalidOperationException($"The loss became {losses.Loss} at step {step + 1}; lower --lr (now {peak:g3}) or keep --clip on.");
                 double norm = ClipGradients(trainable, options.ClipNorm);
@@ -169,6 +172,7 @@ public static class BtokTrainer
                     LambdaEffective = losses.LambdaEffective,
                     Accuracy = losses.Accuracy,
                     TextCosine = losses.TextCosine,
+                    StemKeepLoss = keepLoss,
                     LearningRate = lr,
                     GradNorm = norm,
                     StepMilliseconds = Stopwatch.GetElapsedTime(t0).TotalMilliseconds,
@@ -185,11 +189,11 @@ public static class BtokTrainer
                 log.Write(record);
                 progress?.Report(record);
                 if (options.SaveEvery > 0 && (step + 1) % options.SaveEvery == 0 && step + 1 < options.Steps)
-                    state.Save(model, optimizer, step + 1);
+                    state.Save(model, optimizer, step + 1, keeper);
             }
         }
 
-        state.Save(model, optimizer, step);
+        state.Save(model, optimizer, step, keeper);
         Adaptation.MergeLora(model);
         Checkpoint.Save(model, options.OutputDirectory, options.ExportHalfPrecision);
         IReadOnlyList<TrainingStepRecord> history = TrainingLog.Read(logPath);
@@ -198,10 +202,13 @@ public static class BtokTrainer
         return new TrainingResult(step, firstLoss, lastLoss, initialHit, finalHit, chance, options.OutputDirectory, clock.Elapsed);
     }
 
+    /// <summary>Runs the vision warm-up on <paramref name="keeper"/> (which keeps its head for --stem-keep), or on a
+    /// throw-away warm-up when null.</summary>
     private static void WarmUpStem(TrainingOptions options, BtokModel model, IReadOnlyList<TrainingExample> examples, Device device,
-        Stopwatch clock, IProgress<TrainingStepRecord>? progress, ILogger logger, CancellationToken ct)
+        Stopwatch clock, IProgress<TrainingStepRecord>? progress, ILogger logger, StemWarmup? keeper, CancellationToken ct)
     {
-        var warmup = new StemWarmup(model, examples, options.StemWarmupTasks, device);
+        using StemWarmup? own = keeper is null ? new StemWarmup(model, examples, options.StemWarmupTasks, device) : null;
+        StemWarmup warmup = keeper ?? own!;
         Log.StemWarmupStarts(logger, options.StemWarmupSteps, warmup.Count, warmup.Classes);
         double peak = options.LearningRate ?? 1e-3, lossSum = 0, accuracySum = 0;
         int window = 0;
@@ -286,6 +293,8 @@ public static class BtokTrainer
         Check(o.StemWarmupSteps >= 0, $"--stem-warmup is {o.StemWarmupSteps}; use 0 (none) or a number of steps.");
         Check(o.StemWarmupSteps == 0 || o.StemWarmupTasks.Count > 0,
             "--stem-warmup needs --stem-warmup-tasks naming the tasks of the manifest's label pairs (e.g. image-label).");
+        Check(o.StemKeep >= 0 && double.IsFinite(o.StemKeep), $"--stem-keep is {o.StemKeep}; use 0 (off) or a positive weight.");
+        Check(o.StemKeep == 0 || o.StemWarmupSteps > 0, $"--stem-keep {o.StemKeep} keeps the warm-up's head, but --stem-warmup is 0; add --stem-warmup N or drop --stem-keep.");
         foreach ((string task, int weight) in o.TaskWeights)
             Check(weight is >= 0 and <= MaxTaskWeight, $"--task-weight {task}={weight}: use a whole number from 0 (leave the task out) to {MaxTaskWeight}.");
         Check(o.WeightDecay >= 0, $"--weight-decay is {o.WeightDecay}; use 0 or more.");
@@ -302,6 +311,8 @@ public static class BtokTrainer
         {
             throw new ArgumentException($"--freeze '{o.Freeze}': {ex.Message}", ex);
         }
+        Check(o.StemKeep == 0 || (Adaptation.ParseFreeze(o.Freeze) & FreezeParts.Vision) == 0,
+            $"--stem-keep trains the stem, but --freeze {o.Freeze} freezes it; drop one of them.");
     }
 
     private static BtokModel BuildModel(TrainingOptions options, BtokConfig shape)

@@ -17,15 +17,21 @@ namespace MediaSdk.Training;
 /// holds 1-4, and through it the stem's gradient is too weak to learn shape within a CPU budget (docs/results.md, the
 /// learnability probe). The paper starts from a pretrained vision tower; this is the budget version of that. Each image
 /// is flipped left-right at random and shifted by up to an eighth of its size, so a few thousand labelled images do not
-/// get memorised by their backgrounds. The stem's weights carry on into the main run; the head is dropped.
+/// get memorised by their backgrounds. The stem's weights carry on into the main run. With
+/// <see cref="TrainingOptions.StemKeep"/> the head is kept, frozen, and its loss rides along in every main step
+/// (<see cref="KeepBackward"/>): over a long run the contrastive gradient alone wears the warm-up's shape features away.
 /// </remarks>
-internal sealed class StemWarmup
+internal sealed class StemWarmup : IDisposable
 {
+    /// <summary>The head's name in the checkpoint (weight and bias under it).</summary>
+    public const string HeadPrefix = "stem_head.";
+
     private readonly BtokModel _model;
     private readonly List<TrainingExample> _examples = [];
     private readonly List<int> _labels = [];
     private readonly int _classes;
     private readonly Device _device;
+    private Linear? _head;
 
     /// <summary>Selects the warm-up examples: pairs of <paramref name="tasks"/> whose query has pixels.</summary>
     /// <exception cref="ArgumentException">Fewer than two distinct labels among them.</exception>
@@ -69,7 +75,8 @@ internal sealed class StemWarmup
     {
         var random = new Random(unchecked(seed * 7_919 + 3));
         manual_seed(seed + 101); // the head's init
-        using Linear head = nn.Linear(_model.Config.DModel, _classes, device: _device);
+        _head?.Dispose();
+        Linear head = _head = nn.Linear(_model.Config.DModel, _classes, device: _device);
         List<Parameter> stem = [.. _model.PatchEmbed.parameters()];
         List<Parameter> all = [.. stem, .. head.parameters()];
         // With --freeze vision the stem trains here and stays fixed in the main run.
@@ -87,25 +94,15 @@ internal sealed class StemWarmup
                 long t0 = Stopwatch.GetTimestamp();
                 using DisposeScope scope = NewDisposeScope();
                 foreach (AdamW.ParamGroup group in optimizer.ParamGroups) group.LearningRate = BtokTrainer.Schedule(step, steps, warm, lr);
-                var pooled = new List<Tensor>(batchSize);
-                var labels = new long[batchSize];
-                for (int b = 0; b < batchSize; b++)
+                Tensor loss = Loss(head, batchSize, () =>
                 {
                     if (cursor == order.Length)
                     {
                         random.Shuffle(order);
                         cursor = 0;
                     }
-                    int i = order[cursor++];
-                    pooled.Add(Pool(Augment(_examples[i].Query, random)));
-                    labels[b] = _labels[i];
-                }
-                Tensor embedding = stack(pooled, 0);
-                embedding = embedding / embedding.norm(1, keepdim: true).clamp_min(1e-12);
-                // A fixed logit scale of 1 / 0.05, the order of the InfoNCE temperature the main run uses.
-                Tensor logits = head.forward(embedding * 20);
-                Tensor target = tensor(labels, device: _device);
-                Tensor loss = nn.functional.cross_entropy(logits, target);
+                    return order[cursor++];
+                }, random, out Tensor logits, out Tensor target);
                 optimizer.zero_grad();
                 loss.backward();
                 nn.utils.clip_grad_norm_(all, 1.0);
@@ -120,8 +117,69 @@ internal sealed class StemWarmup
             {
                 if (frozen[i]) stem[i].requires_grad = false;
             }
+            foreach (Parameter p in head.parameters()) p.requires_grad = false;
         }
     }
+
+    /// <summary>
+    /// Adds <paramref name="weight"/> x the frozen head's loss on <paramref name="batchSize"/> labelled pairs to the stem's
+    /// gradients (call after the main step's backward, before clipping); returns the unweighted loss. The pairs and their
+    /// augmentation are a function of (seed, step), so a resumed run draws the same ones.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Neither <see cref="Run"/> nor <see cref="LoadHead"/> has made the head.</exception>
+    public double KeepBackward(int step, int batchSize, double weight, int seed)
+    {
+        Linear head = _head ?? throw new InvalidOperationException("The warm-up head does not exist yet; run the warm-up or load the head first.");
+        using DisposeScope scope = NewDisposeScope();
+        var random = new Random(unchecked(seed * 7_919 + 5 + step * 104_729));
+        Tensor loss = Loss(head, batchSize, () => random.Next(_examples.Count), random, out _, out _);
+        (loss * weight).backward();
+        return loss.ToDouble();
+    }
+
+    /// <summary>The head's weights for the checkpoint, named under <see cref="HeadPrefix"/>.</summary>
+    public IEnumerable<(string Name, Tensor Tensor)> HeadState() =>
+        _head is null ? [] : _head.state_dict().Select(p => (HeadPrefix + p.Key, p.Value));
+
+    /// <summary>Makes the frozen head from checkpoint weights named as <see cref="HeadState"/> names them.</summary>
+    /// <exception cref="KeyNotFoundException">A head weight is missing.</exception>
+    /// <exception cref="ArgumentException">A head weight has another shape (another label set).</exception>
+    public void LoadHead(IReadOnlyDictionary<string, Tensor> weights)
+    {
+        _head?.Dispose();
+        _head = nn.Linear(_model.Config.DModel, _classes, device: _device);
+        using IDisposable noGrad = no_grad();
+        foreach ((string name, Tensor target) in _head.state_dict())
+        {
+            Tensor source = weights[HeadPrefix + name];
+            if (!source.shape.SequenceEqual(target.shape))
+                throw new ArgumentException($"'{HeadPrefix + name}' is [{string.Join(", ", source.shape)}], the head needs [{string.Join(", ", target.shape)}].");
+            target.copy_(source);
+        }
+        foreach (Parameter p in _head.parameters()) p.requires_grad = false;
+    }
+
+    /// <summary>Cross-entropy of <paramref name="head"/> over the max-pooled, augmented media of <paramref name="count"/>
+    /// pairs drawn by <paramref name="next"/> (each draw before its augmentation, on the same random stream).</summary>
+    private Tensor Loss(Linear head, int count, Func<int> next, Random random, out Tensor logits, out Tensor target)
+    {
+        var pooled = new List<Tensor>(count);
+        var labels = new long[count];
+        for (int b = 0; b < count; b++)
+        {
+            int i = next();
+            pooled.Add(Pool(Augment(_examples[i].Query, random)));
+            labels[b] = _labels[i];
+        }
+        Tensor embedding = stack(pooled, 0);
+        embedding = embedding / embedding.norm(1, keepdim: true).clamp_min(1e-12);
+        // A fixed logit scale of 1 / 0.05, the order of the InfoNCE temperature the main run uses.
+        logits = head.forward(embedding * 20);
+        target = tensor(labels, device: _device);
+        return nn.functional.cross_entropy(logits, target);
+    }
+
+    public void Dispose() => _head?.Dispose();
 
     /// <summary>Steps of the linear learning-rate ramp: a tenth, at most 100 (as the main run's default).</summary>
     public static int RampSteps(int steps) => Math.Max(1, Math.Min(100, steps / 10));

@@ -81,6 +81,13 @@ public sealed record TrainingOptions
     public IReadOnlyList<string> StemWarmupTasks { get; init; } = [];
 
     /// <summary>
+    /// Weight of the warm-up's classification loss (its head frozen, half a batch of labelled media per step) added to
+    /// every main step, so the stem keeps what the warm-up taught it; 0 (default) drops the head after the warm-up.
+    /// Needs <see cref="StemWarmupSteps"/> and a trainable stem.
+    /// </summary>
+    public double StemKeep { get; init; }
+
+    /// <summary>
     /// How many times each task's pairs enter an epoch (BatchPlan); a task not named has weight 1 and 0 leaves a task out.
     /// More weight spends more of the fixed step budget on a task that learns slowly. Default: every task 1.
     /// </summary>

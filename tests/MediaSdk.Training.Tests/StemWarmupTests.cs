@@ -2,6 +2,7 @@ using MediaSdk.Model;
 using MediaSdk.Model.Nn;
 using MediaSdk.Training.Data;
 using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace MediaSdk.Training.Tests;
@@ -101,9 +102,103 @@ public sealed class StemWarmupTests : IDisposable
         Assert.Equal(2, TrainingLog.Read(Path.Combine(options.OutputDirectory, "log.jsonl")).Count);
     }
 
-    private sealed class Collect(List<TrainingStepRecord> into) : IProgress<TrainingStepRecord>
+    [Fact]
+    public void KeepBackward_AfterRun_GradientOnTheStemOnlyHeadFrozen()
     {
-        public void Report(TrainingStepRecord value) => into.Add(value);
+        List<TrainingExample> examples = [.. Enumerable.Range(0, 12).Select(i => Labelled(i, "colour", i % 3))];
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Small, seed: 5, new EncoderOptions { Device = EncoderDevice.Cpu, Threads = 2 });
+        using var warmup = new StemWarmup(encoder.Network, examples, ["colour"], CPU);
+        Assert.Throws<InvalidOperationException>(() => warmup.KeepBackward(0, 4, 1.0, seed: 1));
+        warmup.Run(3, 4, 1e-2, seed: 1, null, CancellationToken.None);
+        Dictionary<string, Tensor> head = warmup.HeadState().ToDictionary(p => p.Name, p => p.Tensor.clone());
+        Assert.Equal([StemWarmup.HeadPrefix + "bias", StemWarmup.HeadPrefix + "weight"], head.Keys.Order());
+
+        encoder.Network.zero_grad();
+        double first = warmup.KeepBackward(7, 4, 2.0, seed: 1);
+        Assert.True(double.IsFinite(first) && first > 0);
+        foreach ((string name, Parameter p) in encoder.Network.named_parameters())
+        {
+            bool hasGrad = p.grad is { } g && g.abs().sum().item<float>() > 0;
+            if (!name.StartsWith("patch_embed.", StringComparison.Ordinal)) Assert.False(hasGrad, $"{name} got a gradient from the keep loss");
+        }
+        Assert.Contains(encoder.Network.PatchEmbed.parameters(), p => p.grad is { } g && g.abs().sum().item<float>() > 0);
+        Assert.All(warmup.HeadState(), p => Assert.False(p.Tensor.requires_grad));
+        // The draw is a function of (seed, step): the same step gives the same loss.
+        Assert.Equal(first, warmup.KeepBackward(7, 4, 2.0, seed: 1), 6);
+
+        using var reloaded = new StemWarmup(encoder.Network, examples, ["colour"], CPU);
+        reloaded.LoadHead(head);
+        Assert.Equal(first, reloaded.KeepBackward(7, 4, 2.0, seed: 1), 6);
+        Assert.Throws<KeyNotFoundException>(() => reloaded.LoadHead(new Dictionary<string, Tensor>()));
+    }
+
+    [Fact]
+    public void Validate_StemKeep_NeedsAWarmupAndATrainableStem()
+    {
+        var options = new TrainingOptions
+        {
+            Manifest = "m.jsonl", OutputDirectory = _temp, StemWarmupSteps = 10, StemWarmupTasks = ["label"], StemKeep = 1,
+        };
+        BtokTrainer.Validate(options);
+        Assert.Contains("--stem-warmup is 0", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options with { StemWarmupSteps = 0 })).Message,
+            StringComparison.Ordinal);
+        Assert.Contains("--freeze vision", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options with { Freeze = "vision" })).Message,
+            StringComparison.Ordinal);
+        Assert.Contains("--stem-keep is -1", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options with { StemKeep = -1 })).Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_StemKeep_LogsTheLossAndResumesExactly()
+    {
+        List<TrainingExample> examples = [.. Enumerable.Range(0, 16).Select(i => Labelled(i, i < 8 ? "label" : "caption", i % 2))];
+        TrainingOptions Options(string name, bool resume = false) => new()
+        {
+            Manifest = "unused.jsonl",
+            OutputDirectory = Path.Combine(_temp, name),
+            Steps = 4,
+            BatchSize = 4,
+            StemWarmupSteps = 3,
+            StemWarmupTasks = ["label"],
+            StemKeep = 1,
+            LearningRate = 3e-3,
+            Device = EncoderDevice.Cpu,
+            Threads = 2,
+            Resume = resume,
+        };
+        BtokTrainer.Train(Options("straight"), Small, examples, "data", null, NullLogger.Instance, CancellationToken.None);
+        IReadOnlyList<TrainingStepRecord> log = TrainingLog.Read(Path.Combine(_temp, "straight", "log.jsonl"));
+        Assert.All(log, r => Assert.True(r.StemKeepLoss is > 0, $"step {r.Step}: keep loss {r.StemKeepLoss}"));
+
+        using var cts = new CancellationTokenSource();
+        var stopAtTwo = new Collect(r =>
+        {
+            if (r.Task != BtokTrainer.StemWarmupTask && r.Step == 2) cts.Cancel();
+        });
+        Assert.Throws<OperationCanceledException>(() =>
+            BtokTrainer.Train(Options("resumed"), Small, examples, "data", stopAtTwo, NullLogger.Instance, cts.Token));
+        // Without the keep, the saved run's settings differ.
+        Assert.Throws<ModelLoadException>(() => BtokTrainer.Train(Options("resumed", resume: true) with { StemKeep = 0 }, Small, examples, "data",
+            null, NullLogger.Instance, CancellationToken.None));
+        BtokTrainer.Train(Options("resumed", resume: true), Small, examples, "data", null, NullLogger.Instance, CancellationToken.None);
+
+        using BtokEncoder a = BtokEncoder.Load(Path.Combine(_temp, "straight"));
+        using BtokEncoder b = BtokEncoder.Load(Path.Combine(_temp, "resumed"));
+        Dictionary<string, Tensor> wb = b.Network.state_dict();
+        foreach ((string name, Tensor wa) in a.Network.state_dict())
+        {
+            double diff = (wa - wb[name]).abs().max().item<float>();
+            Assert.True(diff <= 1e-6, $"{name}: resumed weights differ by {diff}");
+        }
+        IReadOnlyList<TrainingStepRecord> resumed = TrainingLog.Read(Path.Combine(_temp, "resumed", "log.jsonl"));
+        Assert.Equal(log[^1].StemKeepLoss!.Value, resumed[^1].StemKeepLoss!.Value, 6);
+    }
+
+    private sealed class Collect(Action<TrainingStepRecord> report) : IProgress<TrainingStepRecord>
+    {
+        public Collect(List<TrainingStepRecord> into) : this(into.Add) { }
+
+        public void Report(TrainingStepRecord value) => report(value);
     }
 
     /// <summary>Noise with a 6 px blob of colour <paramref name="label"/> (red, green or blue) somewhere; the label text names it.</summary>

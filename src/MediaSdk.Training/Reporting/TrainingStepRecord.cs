@@ -27,6 +27,9 @@ public sealed record TrainingStepRecord
     /// <summary>Mean cosine between the batch's distinct candidate texts; null with fewer than two. Near 1: collapsed.</summary>
     public double? TextCosine { get; init; }
 
+    /// <summary>The frozen warm-up head's cross-entropy on this step's labelled media (--stem-keep); null when off.</summary>
+    public double? StemKeepLoss { get; init; }
+
     /// <summary>Learning rate used for this step.</summary>
     public required double LearningRate { get; init; }
 
