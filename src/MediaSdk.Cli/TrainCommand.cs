@@ -13,6 +13,10 @@ internal static class TrainCommand
     private static readonly Option<string> s_out = new("--out") { Description = "Output folder: the trained model (use it with --model), log.jsonl, curves.png and resumable state.", Required = true };
     private static readonly Option<string?> s_init = new("--init") { Description = "Start from this model folder (domain adaptation). Default: train from a seeded init." };
     private static readonly Option<string> s_arch = new("--arch") { Description = "Shape of a model trained from scratch: default, tiny, btok-tiny, or a model folder whose config.json gives it.", DefaultValueFactory = _ => "default" };
+    private static readonly Option<bool> s_frameSummaryWhere = new("--frame-summary-where")
+    {
+        Description = "With --frame-summary: the summary token also carries where each channel fires in the frame (BtokConfig.FrameSummaryWhere), for motion.",
+    };
     private static readonly Option<bool> s_frameSummary = new("--frame-summary") { Description = "With a model trained from scratch: follow each frame's patch tokens with one token made from their channel-wise max (BtokConfig.FrameSummaryToken)." };
     private static readonly Option<string?> s_stem = new("--stem") { Description = "Vision stem of a model trained from scratch: patch (one projection per patch) or conv (three 3x3 stride-2 convolutions, then one projection per patch). Default: the --arch's." };
     private static readonly Option<int> s_steps = new("--steps") { Description = "Optimiser steps.", DefaultValueFactory = _ => 1000 };
@@ -65,7 +69,7 @@ internal static class TrainCommand
         s_device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var command = new Command("train", "Train or adapt a BTok encoder with GIC + contrastive loss from a JSONL manifest.")
         {
-            s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_uniformity, s_batch, s_chunk,
+            s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_frameSummaryWhere, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_uniformity, s_batch, s_chunk,
             s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_stemKeep, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
             s_evalEvery, s_fp16, s_resume, s_device, s_threads, s_verbose,
         };
@@ -193,7 +197,7 @@ internal static class TrainCommand
         _ => throw new UsageException($"--arch '{value}' is neither a preset (default, tiny, btok-tiny) nor a model folder; pass one of those."),
     };
 
-    /// <summary>The --arch shape with the --stem and --frame-summary overrides.</summary>
+    /// <summary>The --arch shape with the --stem, --frame-summary and --frame-summary-where overrides.</summary>
     private static BtokConfig FromScratch(ParseResult p)
     {
         BtokConfig shape = Architecture(p.GetValue(s_arch)!);
@@ -204,7 +208,9 @@ internal static class TrainCommand
             "conv" => shape with { VisionStem = VisionStem.Conv },
             string stem => throw new UsageException($"--stem '{stem}' is not a vision stem; use patch or conv."),
         };
-        return p.GetValue(s_frameSummary) ? shape with { FrameSummaryToken = true } : shape;
+        bool summary = p.GetValue(s_frameSummary), where = p.GetValue(s_frameSummaryWhere);
+        if (where && !summary) throw new UsageException("--frame-summary-where adds to the frame summary token; add --frame-summary.");
+        return summary ? shape with { FrameSummaryToken = true, FrameSummaryWhere = where } : shape;
     }
 
     /// <summary>Forwards the trainer's records to the display on the training thread (no sync-context hop); vision

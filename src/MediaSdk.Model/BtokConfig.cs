@@ -98,6 +98,14 @@ public sealed record BtokConfig
     /// </summary>
     public bool FrameSummaryToken { get; init; }
 
+    /// <summary>
+    /// The summary token also says where each channel fires: besides the max, the softmax-weighted mean patch column and
+    /// row and the spread around them (a spatial soft-argmax per channel). The max alone is blind to position, so frame
+    /// after frame it cannot tell a shape moving left from one moving right, nor growing from shrinking. Needs
+    /// <see cref="FrameSummaryToken"/>. Default false.
+    /// </summary>
+    public bool FrameSummaryWhere { get; init; }
+
     /// <summary>Vision tokens per frame: (ImageSize / PatchSize)^2, plus one with <see cref="FrameSummaryToken"/>.</summary>
     [JsonIgnore]
     public int TokensPerFrame => ((ImageSize / PatchSize) * (ImageSize / PatchSize)) + (FrameSummaryToken ? 1 : 0);
@@ -140,6 +148,8 @@ public sealed record BtokConfig
             throw new ArgumentException($"BtokConfig.PatchSize {PatchSize} must be a multiple of 8 with the Conv stem (three stride-2 convolutions).", nameof(PatchSize));
         if (ImageSize % PatchSize != 0)
             throw new ArgumentException($"BtokConfig.ImageSize {ImageSize} must be a multiple of PatchSize {PatchSize}.", nameof(ImageSize));
+        if (FrameSummaryWhere && !FrameSummaryToken)
+            throw new ArgumentException("BtokConfig.FrameSummaryWhere adds to the frame summary token; set FrameSummaryToken too.", nameof(FrameSummaryWhere));
         if (!(RopeTheta > 1.0) || double.IsInfinity(RopeTheta))
             throw new ArgumentException($"BtokConfig.RopeTheta is {RopeTheta}; it must be a finite number above 1 (default 10000).", nameof(RopeTheta));
         if (!(RmsNormEps > 0.0) || RmsNormEps > 1e-2)

@@ -224,6 +224,30 @@ public sealed class BtokEncoderTests
     }
 
     [Fact]
+    public void FrameSummaryWhere_SummaryFollowsWhereTheObjectIs()
+    {
+        BtokConfig config = Tiny with { FrameSummaryToken = true, FrameSummaryWhere = true };
+        Assert.Equal(5, config.TokensPerFrame);
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(config, 10, Cpu);
+        using var scope = torch.NewDisposeScope();
+        using var mode = torch.inference_mode();
+        int p = config.PatchSize, s = config.ImageSize;
+        // A bright square on black in the top-left patch, then the same square in the top-right patch.
+        torch.Tensor frames = torch.full(2, 3, s, s, -1f);
+        frames[0, .., ..p, ..p] = torch.tensor(1f);
+        frames[1, .., ..p, (s - p)..] = torch.tensor(1f);
+        torch.Tensor tokens = encoder.Network.PatchEmbed.forward(frames);
+        torch.Tensor left = tokens[4], right = tokens[9];
+        // The patch tokens are the same set in both frames, so a max-only summary would be equal up to the temporal row.
+        torch.Tensor temporal = encoder.Network.PatchEmbed.named_parameters().Single(n => n.name == "temporal_embed").parameter;
+        double moved = ((left - temporal[0]) - (right - temporal[1])).abs().max().item<float>();
+        Assert.True(moved > 1e-3, $"the where-summary must change when the object moves (max difference {moved})");
+
+        Assert.Contains("FrameSummaryToken", Assert.Throws<ArgumentException>(() =>
+            BtokEncoder.CreateRandom(Tiny with { FrameSummaryWhere = true }, 1, Cpu)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ConvStem_PatchSizeNotMultipleOf8_Refused()
     {
         var ex = Assert.Throws<ArgumentException>(() => BtokEncoder.CreateRandom(Tiny with { VisionStem = VisionStem.Conv, PatchSize = 4, ImageSize = 32 }, 1, Cpu));

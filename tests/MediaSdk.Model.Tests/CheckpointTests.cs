@@ -93,13 +93,16 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void SaveThenLoad_ConvStemAndSummaryToken_RoundTripWithTheirWeights()
     {
-        string dir = SaveTiny(Tiny with { VisionStem = VisionStem.Conv, FrameSummaryToken = true });
+        string dir = SaveTiny(Tiny with { VisionStem = VisionStem.Conv, FrameSummaryToken = true, FrameSummaryWhere = true });
         string json = File.ReadAllText(Path.Combine(dir, "config.json"));
         Assert.Contains("\"visionStem\": \"Conv\"", json);
         Assert.Contains("\"frameSummaryToken\": true", json);
+        Assert.Contains("\"frameSummaryWhere\": true", json);
         using BtokEncoder loaded = BtokEncoder.Load(dir, Cpu);
         Assert.Equal(VisionStem.Conv, loaded.Config.VisionStem);
         Assert.True(loaded.Config.FrameSummaryToken);
+        Assert.True(loaded.Config.FrameSummaryWhere);
+        Assert.Equal([(long)Tiny.DModel, 4L * Tiny.DModel], loaded.Network.named_parameters().Single(p => p.name == "patch_embed.frame_summary.weight").parameter.shape);
         Assert.Contains(loaded.Network.named_parameters(), p => p.name == "patch_embed.stem.2.weight");
         Assert.Contains(loaded.Network.named_parameters(), p => p.name == "patch_embed.frame_summary.weight");
     }

@@ -104,6 +104,8 @@ public sealed partial class CliTrainTests : IDisposable
     [InlineData("--task-weight", "image-label")]
     [InlineData("--task-weight", "image-label=101")]
     [InlineData("--uniformity", "-1")]
+    [InlineData("--stem-keep", "-1")]
+    [InlineData("--frame-summary-where", "true")]
     public async Task Train_BadOption_ExitsTwoWithOneLine(string option, string value)
     {
         string manifest = Path.Combine(_dir, "ok.jsonl");

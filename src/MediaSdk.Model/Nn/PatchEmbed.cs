@@ -7,7 +7,7 @@ namespace MediaSdk.Model.Nn;
 /// Vision tokens: a patch x patch convolution with stride patch (Qwen2-VL's patch_embed.proj, 2D here) or the
 /// <see cref="VisionStem.Conv"/> stem, optionally one max-pooled summary token after each frame's patches
 /// (<see cref="BtokConfig.FrameSummaryToken"/>), plus a learned per-frame temporal embedding added to every token of
-/// frame i.
+/// frame i. With <see cref="BtokConfig.FrameSummaryWhere"/> the summary also carries where each channel fires.
 /// </summary>
 /// <remarks>
 /// Why a temporal embedding on top of 1D RoPE: with frames flattened into one sequence, RoPE only sees a raster offset,
@@ -26,6 +26,7 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
 #pragma warning restore IDE1006
 
     private readonly int _patch;
+    private readonly bool _where;
 
     public PatchEmbed(BtokConfig config) : base(nameof(PatchEmbed))
     {
@@ -45,7 +46,9 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
             proj = nn.Conv2d(3, config.DModel, config.PatchSize, stride: config.PatchSize, bias: true);
         }
         temporal_embed = new Parameter(zeros(config.MaxFrames, config.DModel));
-        if (config.FrameSummaryToken) frame_summary = nn.Linear(config.DModel, config.DModel, hasBias: true);
+        _where = config.FrameSummaryWhere;
+        // The where-summary's input: max, mean column, mean row and spread, each [D].
+        if (config.FrameSummaryToken) frame_summary = nn.Linear((_where ? 4 : 1) * config.DModel, config.DModel, hasBias: true);
         RegisterComponents();
     }
 
@@ -111,9 +114,27 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
         return nn.functional.conv2d(x.permute(0, 3, 1, 2), kernel, layer.bias, strides: [2, 2], padding: [1, 1]).permute(0, 2, 3, 1);
     }
 
+    /// <summary>
+    /// [F, P, D] -> [F, 1, D] channel-wise max, or with <see cref="BtokConfig.FrameSummaryWhere"/> [F, 1, 4D]: the max and,
+    /// per channel, a softmax over the frame's patches as weights for the mean column, the mean row (both -1..1) and the
+    /// mean squared distance from that point.
+    /// </summary>
+    private Tensor SummaryInput(Tensor patches)
+    {
+        Tensor max = patches.amax([1L], keepdim: true);
+        if (!_where) return max;
+        long side = (long)Math.Round(Math.Sqrt(patches.shape[1]));
+        Tensor axis = linspace(-1, 1, side, dtype: patches.dtype, device: patches.device);
+        Tensor column = axis.repeat(side).view(1, -1, 1), row = axis.repeat_interleave(side).view(1, -1, 1); // raster order
+        Tensor weights = patches.softmax(1);
+        Tensor x = (weights * column).sum(1, keepdim: true), y = (weights * row).sum(1, keepdim: true);
+        Tensor spread = (weights * (column.square() + row.square())).sum(1, keepdim: true) - x.square() - y.square();
+        return cat([max, x, y, spread], 2);
+    }
+
     private Tensor AddTemporal(Tensor patches) // [F, P, D] -> [F * (P (+1)), D]
     {
-        if (frame_summary is not null) patches = cat([patches, frame_summary.forward(patches.amax([1L], keepdim: true))], 1);
+        if (frame_summary is not null) patches = cat([patches, frame_summary.forward(SummaryInput(patches))], 1);
         Tensor temporal = temporal_embed.narrow(0, 0, patches.shape[0]).unsqueeze(1);
         return (patches + temporal).reshape(-1, patches.shape[2]);
     }
