@@ -41,6 +41,12 @@ internal static class TrainCommand
     {
         Description = "Weight of the warm-up's classification loss (head frozen) kept on the stem through the main run; 0 drops it after the warm-up.",
     };
+    private static readonly Option<double> s_motionKeep = new("--motion-keep")
+    {
+        Description = "Weight of a motion classification loss on the stem: a head trained along the run reads how the frame summary tokens change over the labelled videos of --motion-keep-tasks (needs --frame-summary); 0 = off.",
+    };
+    private static readonly Option<string> s_motionKeepTasks = new("--motion-keep-tasks") { Description = "Comma-separated tasks whose pairs are video label pairs (video query, label text) for --motion-keep.", DefaultValueFactory = _ => "" };
+    private static readonly Option<int> s_motionKeepVideos = new("--motion-keep-videos") { Description = "Labelled videos per step for --motion-keep (three frames each).", DefaultValueFactory = _ => 6 };
     private static readonly Option<string> s_stemWarmupTasks = new("--stem-warmup-tasks") { Description = "Comma-separated tasks whose pairs are label pairs (media query, label text) for --stem-warmup.", DefaultValueFactory = _ => "" };
     private static readonly Option<string> s_taskWeight = new("--task-weight") { Description = "Comma-separated TASK=N: each pair of TASK enters an epoch N times (default 1; 0 leaves the task out).", DefaultValueFactory = _ => "" };
     private static readonly Option<double> s_weightDecay = new("--weight-decay") { Description = "AdamW weight decay.", DefaultValueFactory = _ => 0.01 };
@@ -70,7 +76,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train or adapt a BTok encoder with GIC + contrastive loss from a JSONL manifest.")
         {
             s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_frameSummaryWhere, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_uniformity, s_batch, s_chunk,
-            s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_stemKeep, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
+            s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_stemKeep, s_motionKeep, s_motionKeepTasks, s_motionKeepVideos, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
             s_evalEvery, s_fp16, s_resume, s_device, s_threads, s_verbose,
         };
         command.SetAction((parsed, ct) => RunAsync(parsed, ct));
@@ -102,7 +108,8 @@ internal static class TrainCommand
         string gic = options.Lambda > 0 ? $"lambda {options.Lambda:g3}, {options.Mask.ToString().ToLowerInvariant()} mask" : "off";
         string weights = options.TaskWeights.Count > 0 ? $", task weights {p.GetValue(s_taskWeight)}" : "";
         string uniformity = options.Uniformity > 0 ? $", uniformity {options.Uniformity:g3}" : "";
-        string keep = options.StemKeep > 0 ? $", stem keep {options.StemKeep:g3}" : "";
+        string keep = (options.StemKeep > 0 ? $", stem keep {options.StemKeep:g3}" : "")
+            + (options.MotionKeep > 0 ? $", motion keep {options.MotionKeep:g3} x {options.MotionKeepVideos} videos" : "");
         progress.Message($"training {options.Manifest} -> {options.OutputDirectory}: {options.Steps} steps, batch {options.BatchSize}, K {shape.BottleneckTokens}, GIC {gic}{uniformity}{keep}{weights}");
         TrainingResult result;
         try
@@ -150,6 +157,9 @@ internal static class TrainCommand
             StemWarmupSteps = p.GetValue(s_stemWarmup),
             StemWarmupTasks = p.GetValue(s_stemWarmupTasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             StemKeep = p.GetValue(s_stemKeep),
+            MotionKeep = p.GetValue(s_motionKeep),
+            MotionKeepTasks = p.GetValue(s_motionKeepTasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            MotionKeepVideos = p.GetValue(s_motionKeepVideos),
             TaskWeights = TaskWeights(p.GetValue(s_taskWeight)!),
             WeightDecay = p.GetValue(s_weightDecay),
             ClipNorm = p.GetValue(s_clip),

@@ -72,6 +72,7 @@ public static class BtokTrainer
         var tasks = new HashSet<string>(entries.Select(e => e.Task), StringComparer.Ordinal);
         BatchPlan.CheckTasksExist("--task-weight", options.TaskWeights.Keys, tasks);
         BatchPlan.CheckTasksExist("--stem-warmup-tasks", options.StemWarmupTasks, tasks);
+        BatchPlan.CheckTasksExist("--motion-keep-tasks", options.MotionKeepTasks, tasks);
     }
 
     /// <summary>The training loop over already-loaded examples (tests call this directly).</summary>
@@ -93,12 +94,15 @@ public static class BtokTrainer
         IReadOnlyList<(string Name, Parameter Parameter)> trainable = Adaptation.Trainable(model);
         if (trainable.Count == 0)
             throw new ArgumentException($"--freeze {options.Freeze} leaves nothing to train; freeze fewer parts or add --lora.");
+        using StemWarmup? keeper = options.StemKeep > 0 ? new StemWarmup(model, examples, options.StemWarmupTasks, device) : null;
+        // The motion head trains with the model, so it joins the optimiser (and the clipping) as one more trainable part.
+        using StemWarmup? motion = options.MotionKeep > 0 ? StemWarmup.Motion(model, examples, options.MotionKeepTasks, device, options.Seed) : null;
+        if (motion is not null) trainable = [.. trainable, .. motion.HeadParameters()];
         double peak = options.LearningRate ?? (options.InitModel is null ? 1e-3 : 5e-5);
         using AdamW optimizer = CreateOptimizer(trainable, peak, options.WeightDecay);
 
-        using StemWarmup? keeper = options.StemKeep > 0 ? new StemWarmup(model, examples, options.StemWarmupTasks, device) : null;
         var state = new TrainerCheckpoint(options, dataFingerprint);
-        int start = options.Resume ? state.Load(model, optimizer, keeper) : 0;
+        int start = options.Resume ? state.Load(model, optimizer, keeper, motion) : 0;
         // A resumed run's checkpoint already holds the warmed-up stem (and the kept head).
         if (start == 0 && options.StemWarmupSteps > 0) WarmUpStem(options, model, examples, device, clock, progress, logger, keeper, ct);
         long parameterCount = CountParameters(trainable);
@@ -123,7 +127,7 @@ public static class BtokTrainer
             {
                 if (ct.IsCancellationRequested)
                 {
-                    state.Save(model, optimizer, step, keeper);
+                    state.Save(model, optimizer, step, keeper, motion);
                     ct.ThrowIfCancellationRequested();
                 }
                 long t0 = Stopwatch.GetTimestamp();
@@ -149,6 +153,7 @@ public static class BtokTrainer
                 }
                 // On the float32 master, after the main gradients are in place (CopyGradients overwrites).
                 double? keepLoss = keeper?.KeepBackward(step, Math.Max(2, options.BatchSize / 2), options.StemKeep, options.Seed);
+                double? motionLoss = motion?.KeepBackward(step, options.MotionKeepVideos, options.MotionKeep, options.Seed);
                 if (!double.IsFinite(losses.Loss))
                     throw new InvalidOperationException($"The loss became {losses.Loss} at step {step + 1}; lower --lr (now {peak:g3}) or keep --clip on.");
                 double norm = ClipGradients(trainable, options.ClipNorm);
@@ -173,6 +178,7 @@ public static class BtokTrainer
                     Accuracy = losses.Accuracy,
                     TextCosine = losses.TextCosine,
                     StemKeepLoss = keepLoss,
+                    MotionKeepLoss = motionLoss,
                     LearningRate = lr,
                     GradNorm = norm,
                     StepMilliseconds = Stopwatch.GetElapsedTime(t0).TotalMilliseconds,
@@ -189,11 +195,11 @@ public static class BtokTrainer
                 log.Write(record);
                 progress?.Report(record);
                 if (options.SaveEvery > 0 && (step + 1) % options.SaveEvery == 0 && step + 1 < options.Steps)
-                    state.Save(model, optimizer, step + 1, keeper);
+                    state.Save(model, optimizer, step + 1, keeper, motion);
             }
         }
 
-        state.Save(model, optimizer, step, keeper);
+        state.Save(model, optimizer, step, keeper, motion);
         Adaptation.MergeLora(model);
         Checkpoint.Save(model, options.OutputDirectory, options.ExportHalfPrecision);
         IReadOnlyList<TrainingStepRecord> history = TrainingLog.Read(logPath);
@@ -295,6 +301,10 @@ public static class BtokTrainer
             "--stem-warmup needs --stem-warmup-tasks naming the tasks of the manifest's label pairs (e.g. image-label).");
         Check(o.StemKeep >= 0 && double.IsFinite(o.StemKeep), $"--stem-keep is {o.StemKeep}; use 0 (off) or a positive weight.");
         Check(o.StemKeep == 0 || o.StemWarmupSteps > 0, $"--stem-keep {o.StemKeep} keeps the warm-up's head, but --stem-warmup is 0; add --stem-warmup N or drop --stem-keep.");
+        Check(o.MotionKeep >= 0 && double.IsFinite(o.MotionKeep), $"--motion-keep is {o.MotionKeep}; use 0 (off) or a positive weight.");
+        Check(o.MotionKeep == 0 || o.MotionKeepTasks.Count > 0,
+            "--motion-keep needs --motion-keep-tasks naming the tasks of the manifest's video label pairs (e.g. video-label).");
+        Check(o.MotionKeepVideos >= 1, $"--motion-keep-videos is {o.MotionKeepVideos}; use at least 1.");
         foreach ((string task, int weight) in o.TaskWeights)
             Check(weight is >= 0 and <= MaxTaskWeight, $"--task-weight {task}={weight}: use a whole number from 0 (leave the task out) to {MaxTaskWeight}.");
         Check(o.WeightDecay >= 0, $"--weight-decay is {o.WeightDecay}; use 0 or more.");
@@ -313,6 +323,8 @@ public static class BtokTrainer
         }
         Check(o.StemKeep == 0 || (Adaptation.ParseFreeze(o.Freeze) & FreezeParts.Vision) == 0,
             $"--stem-keep trains the stem, but --freeze {o.Freeze} freezes it; drop one of them.");
+        Check(o.MotionKeep == 0 || (Adaptation.ParseFreeze(o.Freeze) & FreezeParts.Vision) == 0,
+            $"--motion-keep trains the stem, but --freeze {o.Freeze} freezes it; drop one of them.");
     }
 
     private static BtokModel BuildModel(TrainingOptions options, BtokConfig shape)

@@ -20,30 +20,46 @@ namespace MediaSdk.Training;
 /// get memorised by their backgrounds. The stem's weights carry on into the main run. With
 /// <see cref="TrainingOptions.StemKeep"/> the head is kept, frozen, and its loss rides along in every main step
 /// (<see cref="KeepBackward"/>): over a long run the contrastive gradient alone wears the warm-up's shape features away.
+/// <see cref="Motion"/> makes the same kind of labelled readout for video labels (<see cref="TrainingOptions.MotionKeep"/>):
+/// it reads how the frame summary tokens change from frame to frame, which a max over every frame cannot see.
 /// </remarks>
 internal sealed class StemWarmup : IDisposable
 {
-    /// <summary>The head's name in the checkpoint (weight and bias under it).</summary>
+    /// <summary>The warm-up head's name in the checkpoint (weight and bias under it).</summary>
     public const string HeadPrefix = "stem_head.";
+
+    /// <summary>The motion head's name in the checkpoint.</summary>
+    public const string MotionHeadPrefix = "motion_head.";
+
+    /// <summary>Frames of each video the motion readout embeds: the first, the middle and the last.</summary>
+    public const int MotionFrames = 3;
 
     private readonly BtokModel _model;
     private readonly List<TrainingExample> _examples = [];
     private readonly List<int> _labels = [];
     private readonly int _classes;
     private readonly Device _device;
+    private readonly bool _motion;
     private Linear? _head;
 
     /// <summary>Selects the warm-up examples: pairs of <paramref name="tasks"/> whose query has pixels.</summary>
     /// <exception cref="ArgumentException">Fewer than two distinct labels among them.</exception>
     public StemWarmup(BtokModel model, IReadOnlyList<TrainingExample> examples, IReadOnlyList<string> tasks, Device device)
+        : this(model, examples, tasks, device, motion: false)
+    {
+    }
+
+    private StemWarmup(BtokModel model, IReadOnlyList<TrainingExample> examples, IReadOnlyList<string> tasks, Device device, bool motion)
     {
         _model = model;
         _device = device;
+        _motion = motion;
+        string flag = motion ? "--motion-keep-tasks" : "--stem-warmup-tasks";
         var classes = new Dictionary<string, int>(StringComparer.Ordinal);
         var wanted = new HashSet<string>(tasks, StringComparer.Ordinal);
         foreach (TrainingExample e in examples)
         {
-            if (!wanted.Contains(e.Task) || e.Query.Pixels is null) continue;
+            if (!wanted.Contains(e.Task) || e.Query.Pixels is null || (motion && e.Query.Frames < 2)) continue;
             string label = string.Join(',', e.Positive.TextIds);
             if (!classes.TryGetValue(label, out int id)) classes[label] = id = classes.Count;
             _examples.Add(e);
@@ -53,10 +69,32 @@ internal sealed class StemWarmup : IDisposable
         // Fewer pairs than a batch is allowed (batches then repeat pairs, each with its own flip and shift).
         if (_classes < 2)
             throw new ArgumentException(
-                $"--stem-warmup-tasks {string.Join(',', tasks)}: the manifest has {_examples.Count} pair(s) of those tasks with an image or " +
-                $"video query and {_classes} distinct positive text(s); the warm-up needs at least 2 labels. " +
-                "Name the tasks of your label pairs (a query with media, the label as positive text), or use --stem-warmup 0.");
+                $"{flag} {string.Join(',', tasks)}: the manifest has {_examples.Count} pair(s) of those tasks with " +
+                (motion ? "a video query" : "an image or video query") + $" and {_classes} distinct positive text(s); the head needs at least 2 labels. " +
+                "Name the tasks of your label pairs (a query with media, the label as positive text)" +
+                (motion ? ", or use --motion-keep 0." : ", or use --stem-warmup 0."));
     }
+
+    /// <summary>
+    /// The motion readout over the video pairs of <paramref name="tasks"/>, with a fresh trainable head (seeded by
+    /// <paramref name="seed"/>) that the main run's optimiser trains along with the model (<see cref="HeadParameters"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The model has no frame summary token, or fewer than two labels.</exception>
+    public static StemWarmup Motion(BtokModel model, IReadOnlyList<TrainingExample> examples, IReadOnlyList<string> tasks, Device device, int seed)
+    {
+        if (!model.Config.FrameSummaryToken)
+            throw new ArgumentException("--motion-keep reads each frame's summary token, but the model has none; add --frame-summary (and --frame-summary-where, which tells where things are).");
+        var keeper = new StemWarmup(model, examples, tasks, device, motion: true);
+        manual_seed(seed + 103); // the head's init
+        keeper._head = nn.Linear(MotionFrames * model.Config.DModel, keeper._classes, device: device);
+        return keeper;
+    }
+
+    /// <summary>The motion head's parameters, named as in the checkpoint, for the main optimiser (none for the warm-up head).</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> HeadParameters() =>
+        _motion && _head is not null ? _head.named_parameters().Select(p => (MotionHeadPrefix + p.name, p.parameter)) : [];
+
+    private string Prefix => _motion ? MotionHeadPrefix : HeadPrefix;
 
     /// <summary>Labelled pairs the warm-up draws from.</summary>
     public int Count => _examples.Count;
@@ -71,8 +109,10 @@ internal sealed class StemWarmup : IDisposable
     /// <param name="seed">Seeds the head, the batch order and the augmentation.</param>
     /// <param name="onStep">Receives (0-based step, loss, batch accuracy, milliseconds) after every step.</param>
     /// <param name="ct">Checked between steps.</param>
+    /// <exception cref="InvalidOperationException">This is the motion readout, which trains only along the main run.</exception>
     public void Run(int steps, int batchSize, double lr, int seed, Action<int, double, double, double>? onStep, CancellationToken ct)
     {
+        if (_motion) throw new InvalidOperationException("The motion head trains along the main run (KeepBackward), not in a warm-up.");
         var random = new Random(unchecked(seed * 7_919 + 3));
         manual_seed(seed + 101); // the head's init
         _head?.Dispose();
@@ -122,16 +162,17 @@ internal sealed class StemWarmup : IDisposable
     }
 
     /// <summary>
-    /// Adds <paramref name="weight"/> x the frozen head's loss on <paramref name="batchSize"/> labelled pairs to the stem's
-    /// gradients (call after the main step's backward, before clipping); returns the unweighted loss. The pairs and their
-    /// augmentation are a function of (seed, step), so a resumed run draws the same ones.
+    /// Adds <paramref name="weight"/> x the head's loss on <paramref name="batchSize"/> labelled pairs to the stem's
+    /// gradients (and, for the motion head, to the head's own); call after the main step's backward, before clipping.
+    /// Returns the unweighted loss. The pairs and their augmentation are a function of (seed, step), so a resumed run
+    /// draws the same ones.
     /// </summary>
     /// <exception cref="InvalidOperationException">Neither <see cref="Run"/> nor <see cref="LoadHead"/> has made the head.</exception>
     public double KeepBackward(int step, int batchSize, double weight, int seed)
     {
         Linear head = _head ?? throw new InvalidOperationException("The warm-up head does not exist yet; run the warm-up or load the head first.");
         using DisposeScope scope = NewDisposeScope();
-        var random = new Random(unchecked(seed * 7_919 + 5 + step * 104_729));
+        var random = new Random(unchecked(seed * 7_919 + (_motion ? 7 : 5) + step * 104_729));
         Tensor loss = Loss(head, batchSize, () => random.Next(_examples.Count), random, out _, out _);
         (loss * weight).backward();
         return loss.ToDouble();
@@ -139,28 +180,37 @@ internal sealed class StemWarmup : IDisposable
 
     /// <summary>The head's weights for the checkpoint, named under <see cref="HeadPrefix"/>.</summary>
     public IEnumerable<(string Name, Tensor Tensor)> HeadState() =>
-        _head is null ? [] : _head.state_dict().Select(p => (HeadPrefix + p.Key, p.Value));
+        _head is null ? [] : _head.state_dict().Select(p => (Prefix + p.Key, p.Value));
 
-    /// <summary>Makes the frozen head from checkpoint weights named as <see cref="HeadState"/> names them.</summary>
+    /// <summary>Loads the head from checkpoint weights named as <see cref="HeadState"/> names them: the warm-up head is
+    /// made and frozen; the motion head is copied into, so the optimiser keeps training the same parameters.</summary>
     /// <exception cref="KeyNotFoundException">A head weight is missing.</exception>
     /// <exception cref="ArgumentException">A head weight has another shape (another label set).</exception>
     public void LoadHead(IReadOnlyDictionary<string, Tensor> weights)
     {
-        _head?.Dispose();
-        _head = nn.Linear(_model.Config.DModel, _classes, device: _device);
-        using IDisposable noGrad = no_grad();
-        foreach ((string name, Tensor target) in _head.state_dict())
+        if (!_motion)
         {
-            Tensor source = weights[HeadPrefix + name];
+            _head?.Dispose();
+            _head = nn.Linear(_model.Config.DModel, _classes, device: _device);
+        }
+        Linear head = _head!;
+        using IDisposable noGrad = no_grad();
+        foreach ((string name, Tensor target) in head.state_dict())
+        {
+            Tensor source = weights[Prefix + name];
             if (!source.shape.SequenceEqual(target.shape))
-                throw new ArgumentException($"'{HeadPrefix + name}' is [{string.Join(", ", source.shape)}], the head needs [{string.Join(", ", target.shape)}].");
+                throw new ArgumentException($"'{Prefix + name}' is [{string.Join(", ", source.shape)}], the head needs [{string.Join(", ", target.shape)}].");
             target.copy_(source);
         }
-        foreach (Parameter p in _head.parameters()) p.requires_grad = false;
+        if (!_motion)
+        {
+            foreach (Parameter p in head.parameters()) p.requires_grad = false;
+        }
     }
 
-    /// <summary>Cross-entropy of <paramref name="head"/> over the max-pooled, augmented media of <paramref name="count"/>
-    /// pairs drawn by <paramref name="next"/> (each draw before its augmentation, on the same random stream).</summary>
+    /// <summary>Cross-entropy of <paramref name="head"/> over the read-out media of <paramref name="count"/> pairs drawn by
+    /// <paramref name="next"/> (each draw before its augmentation, on the same random stream): max-pooled and augmented for
+    /// the warm-up head, the motion readout for the motion head.</summary>
     private Tensor Loss(Linear head, int count, Func<int> next, Random random, out Tensor logits, out Tensor target)
     {
         var pooled = new List<Tensor>(count);
@@ -168,7 +218,7 @@ internal sealed class StemWarmup : IDisposable
         for (int b = 0; b < count; b++)
         {
             int i = next();
-            pooled.Add(Pool(Augment(_examples[i].Query, random)));
+            pooled.Add(_motion ? MotionPool(_examples[i].Query) : Pool(Augment(_examples[i].Query, random)));
             labels[b] = _labels[i];
         }
         Tensor embedding = stack(pooled, 0);
@@ -186,6 +236,21 @@ internal sealed class StemWarmup : IDisposable
 
     /// <summary>Maximum over every patch token of every frame: where the subject is, a max finds it.</summary>
     private Tensor Pool(Tensor frames) => _model.EmbedFrames(frames).amax([0L]); // [F * tokens, D] -> [D]
+
+    /// <summary>
+    /// The summary tokens of the first, middle and last frame, less their mean: what changes over the clip (where the
+    /// object is, how big, whether it is there), not what stays. Not flipped or shifted: a flip would turn "moving
+    /// left" into "moving right", and a wrapping shift would make things jump across the frame.
+    /// </summary>
+    private Tensor MotionPool(SideInput side)
+    {
+        int size = _model.Config.ImageSize, frames = side.Frames;
+        Tensor all = tensor(side.Pixels!, [frames, 3, size, size], device: _device);
+        Tensor picked = all.index_select(0, tensor(new long[] { 0, frames / 2, frames - 1 }, device: _device));
+        Tensor tokens = _model.EmbedFrames(picked); // [3 * (P + 1), D], each frame's summary token last
+        Tensor summary = tokens.reshape(MotionFrames, -1, tokens.shape[1]).select(1, -1); // [3, D]
+        return (summary - summary.mean([0L], keepdim: true)).flatten();
+    }
 
     /// <summary>The query's frames [F, 3, S, S], flipped left-right with probability 1/2 and shifted (wrapping) by up to S/8.</summary>
     private Tensor Augment(SideInput side, Random random)

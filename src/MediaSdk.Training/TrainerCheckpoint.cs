@@ -13,13 +13,13 @@ internal sealed record RunSettings(
     string? InitModel, BtokConfig Architecture, int Steps, double Lambda, string Mask, string Form, string NtpVocabulary, double NtpFraction,
     double Temperature, int BatchSize, int? GradCacheChunk, double? LearningRate, int? WarmupSteps, double WeightDecay,
     double ClipNorm, int LoraRank, double? LoraAlpha, string Freeze, int Seed, bool BFloat16, int? FramesPerWindow,
-    string? TaskWeights = null, double Uniformity = 0, double StemKeep = 0)
+    string? TaskWeights = null, double Uniformity = 0, double StemKeep = 0, double MotionKeep = 0, int MotionKeepVideos = 0)
 {
     public static RunSettings From(TrainingOptions o) => new(
         o.InitModel is null ? null : Path.GetFullPath(o.InitModel), BtokTrainer.StartConfig(o), o.Steps, o.Lambda, o.Mask.ToString(),
         o.Form.ToString(), o.NtpVocabulary.ToString(), o.NtpFraction, o.Temperature, o.BatchSize, o.GradCacheChunk, o.LearningRate, o.WarmupSteps,
         o.WeightDecay, o.ClipNorm, o.LoraRank, o.LoraAlpha, o.Freeze, o.Seed, o.BFloat16, o.FramesPerWindow,
-        TaskWeightsText(o.TaskWeights), o.Uniformity, o.StemKeep);
+        TaskWeightsText(o.TaskWeights), o.Uniformity, o.StemKeep, o.MotionKeep, o.MotionKeep > 0 ? o.MotionKeepVideos : 0);
 
     /// <summary>
     /// "task=w,..." sorted by task, weights of 1 left out; null when every weight is 1 (also what a state.json from before
@@ -74,8 +74,8 @@ internal sealed class TrainerCheckpoint(TrainingOptions options, string dataFing
             throw new ArgumentException($"'{options.OutputDirectory}' already holds a training run; pass --resume to continue it, or choose another --out.");
     }
 
-    /// <summary>Writes a complete checkpoint (with the frozen warm-up head of <paramref name="keeper"/>, when given).</summary>
-    public void Save(BtokModel model, TorchSharp.Modules.AdamW optimizer, int step, StemWarmup? keeper = null)
+    /// <summary>Writes a complete checkpoint (with the heads of <paramref name="keepers"/>: the frozen warm-up head, the motion head).</summary>
+    public void Save(BtokModel model, TorchSharp.Modules.AdamW optimizer, int step, params StemWarmup?[] keepers)
     {
         Directory.CreateDirectory(_root);
         string temp = Path.Combine(_root, "checkpoint.tmp"), old = Path.Combine(_root, "checkpoint.old");
@@ -85,7 +85,8 @@ internal sealed class TrainerCheckpoint(TrainingOptions options, string dataFing
         {
             var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach ((string name, Tensor t) in model.state_dict()) weights[name] = t.detach().to(ScalarType.Float32, CPU).contiguous();
-            foreach ((string name, Tensor t) in keeper?.HeadState() ?? []) weights[name] = t.detach().to(ScalarType.Float32, CPU).contiguous();
+            foreach ((string name, Tensor t) in keepers.SelectMany(k => k?.HeadState() ?? []))
+                weights[name] = t.detach().to(ScalarType.Float32, CPU).contiguous();
             Safetensors.SaveStateDict(Path.Combine(temp, WeightsFile), weights);
         }
         optimizer.save_state_dict(Path.Combine(temp, OptimizerFile));
@@ -110,7 +111,7 @@ internal sealed class TrainerCheckpoint(TrainingOptions options, string dataFing
 
     /// <summary>Restores weights, optimiser state and RNG; returns the step to continue from.</summary>
     /// <exception cref="ModelLoadException">The checkpoint is missing, damaged, or from a run with other settings or data.</exception>
-    public int Load(BtokModel model, TorchSharp.Modules.AdamW optimizer, StemWarmup? keeper = null)
+    public int Load(BtokModel model, TorchSharp.Modules.AdamW optimizer, params StemWarmup?[] keepers)
     {
         string folder = Find() ?? throw new ModelLoadException($"'{_root}' holds no complete checkpoint; start the run again without --resume.");
         string statePath = Path.Combine(folder, StateFile);
@@ -144,11 +145,11 @@ internal sealed class TrainerCheckpoint(TrainingOptions options, string dataFing
             }
             try
             {
-                keeper?.LoadHead(saved);
+                foreach (StemWarmup? keeper in keepers) keeper?.LoadHead(saved);
             }
             catch (Exception ex) when (ex is KeyNotFoundException or ArgumentException)
             {
-                throw new ModelLoadException($"Training weights in '{folder}' lack the warm-up head --stem-keep needs, or it does not fit ({ex.Message}); start the run again without --resume.", ex);
+                throw new ModelLoadException($"Training weights in '{folder}' lack the head --stem-keep or --motion-keep needs, or it does not fit ({ex.Message}); start the run again without --resume.", ex);
             }
         }
         optimizer.load_state_dict(Path.Combine(folder, OptimizerFile));

@@ -88,6 +88,20 @@ public sealed record TrainingOptions
     public double StemKeep { get; init; }
 
     /// <summary>
+    /// Weight of a motion classification loss added to every main step: a head, trained along with the model, reads how
+    /// the frame summary tokens change over the first, middle and last frame of <see cref="MotionKeepVideos"/> labelled
+    /// videos of <see cref="MotionKeepTasks"/>, and its gradient reaches the stem. 0 (default): off. Needs the frame
+    /// summary token and a trainable stem.
+    /// </summary>
+    public double MotionKeep { get; init; }
+
+    /// <summary>The tasks whose pairs are video label pairs (a video query, the label as positive text) for <see cref="MotionKeep"/>.</summary>
+    public IReadOnlyList<string> MotionKeepTasks { get; init; } = [];
+
+    /// <summary>Labelled videos per step for <see cref="MotionKeep"/> (each costs the stem three frames). Default 6.</summary>
+    public int MotionKeepVideos { get; init; } = 6;
+
+    /// <summary>
     /// How many times each task's pairs enter an epoch (BatchPlan); a task not named has weight 1 and 0 leaves a task out.
     /// More weight spends more of the fixed step budget on a task that learns slowly. Default: every task 1.
     /// </summary>

@@ -105,6 +105,8 @@ public sealed partial class CliTrainTests : IDisposable
     [InlineData("--task-weight", "image-label=101")]
     [InlineData("--uniformity", "-1")]
     [InlineData("--stem-keep", "-1")]
+    [InlineData("--motion-keep", "1")]
+    [InlineData("--motion-keep-videos", "0")]
     [InlineData("--frame-summary-where", "true")]
     public async Task Train_BadOption_ExitsTwoWithOneLine(string option, string value)
     {
@@ -121,6 +123,7 @@ public sealed partial class CliTrainTests : IDisposable
     [Theory(Timeout = 60_000)]
     [InlineData("--task-weight", "nosuch=2")]
     [InlineData("--stem-warmup-tasks", "nosuch")]
+    [InlineData("--motion-keep-tasks", "nosuch")]
     public async Task Train_UnknownTaskName_NamedBeforeAnyMediaIsDecoded(string option, string value)
     {
         // The image is not a picture: decoding it would fail, so the task-name error proves it came first.

@@ -11,6 +11,7 @@ namespace MediaSdk.Training.Tests;
 public sealed class StemWarmupTests : IDisposable
 {
     private static readonly BtokConfig Small = SmallModels.SmallVocabulary with { VisionStem = VisionStem.Conv };
+    private static readonly BtokConfig Summarised = Small with { FrameSummaryToken = true, FrameSummaryWhere = true, MaxFrames = 4 };
     private readonly string _temp = Path.Combine(Path.GetTempPath(), "msdk-warmup-" + Guid.NewGuid().ToString("N"));
 
     public void Dispose()
@@ -182,16 +183,145 @@ public sealed class StemWarmupTests : IDisposable
             null, NullLogger.Instance, CancellationToken.None));
         BtokTrainer.Train(Options("resumed", resume: true), Small, examples, "data", null, NullLogger.Instance, CancellationToken.None);
 
-        using BtokEncoder a = BtokEncoder.Load(Path.Combine(_temp, "straight"));
-        using BtokEncoder b = BtokEncoder.Load(Path.Combine(_temp, "resumed"));
+        AssertSameWeights(Path.Combine(_temp, "straight"), Path.Combine(_temp, "resumed"));
+        IReadOnlyList<TrainingStepRecord> resumed = TrainingLog.Read(Path.Combine(_temp, "resumed", "log.jsonl"));
+        Assert.Equal(log[^1].StemKeepLoss!.Value, resumed[^1].StemKeepLoss!.Value, 6);
+    }
+
+    [Fact]
+    public void MotionKeep_LeftAgainstRight_HeadAndStemLearnTheDirection()
+    {
+        // The same blob, the same frames, only their order differs between the classes: a max over every frame cannot
+        // tell them apart; the motion readout must.
+        List<TrainingExample> examples = [.. Enumerable.Range(0, 24).Select(i => Moving(i, "vlabel", i % 2))];
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Summarised, seed: 5, new EncoderOptions { Device = EncoderDevice.Cpu, Threads = 2 });
+        BtokModel model = encoder.Network;
+        using StemWarmup motion = StemWarmup.Motion(model, examples, ["vlabel"], CPU, seed: 1);
+        Assert.Equal(2, motion.Classes);
+        Assert.Throws<InvalidOperationException>(() => motion.Run(1, 4, 1e-3, seed: 1, null, CancellationToken.None));
+        List<Parameter> trained = [.. model.PatchEmbed.parameters(), .. motion.HeadParameters().Select(p => p.Parameter)];
+        Assert.Equal([StemWarmup.MotionHeadPrefix + "bias", StemWarmup.MotionHeadPrefix + "weight"], motion.HeadParameters().Select(p => p.Name).Order());
+        using var optimizer = optim.AdamW(trained, 3e-3);
+        var losses = new List<double>();
+        for (int step = 0; step < 30; step++)
+        {
+            optimizer.zero_grad();
+            model.zero_grad();
+            losses.Add(motion.KeepBackward(step, 8, 1.0, seed: 1));
+            if (step == 0)
+            {
+                foreach ((string name, Parameter p) in model.named_parameters())
+                {
+                    if (!name.StartsWith("patch_embed.", StringComparison.Ordinal))
+                        Assert.False(p.grad is { } g && g.abs().sum().item<float>() > 0, $"{name} got a gradient from the motion loss");
+                }
+                Assert.All(motion.HeadParameters(), p => Assert.True(p.Parameter.grad is { } g && g.abs().sum().item<float>() > 0, $"{p.Name} has no gradient"));
+            }
+            optimizer.step();
+        }
+        double late = losses.TakeLast(5).Average();
+        Assert.True(late < 0.35, $"motion loss over the last 5 steps {late:F3} (chance ln 2 = 0.693; the first 5 {losses.Take(5).Average():F3})");
+        // On videos it never saw (other heights, other noise), so the head learnt direction, not the training clips.
+        Dictionary<string, Tensor> saved = motion.HeadState().ToDictionary(p => p.Name, p => p.Tensor.clone());
+        List<TrainingExample> unseen = [.. Enumerable.Range(100, 16).Select(i => Moving(i, "vlabel", i % 2))];
+        using (StemWarmup check = StemWarmup.Motion(model, unseen, ["vlabel"], CPU, seed: 2))
+        {
+            check.LoadHead(saved);
+            double held = check.KeepBackward(0, 16, 1.0, seed: 3);
+            Assert.True(held < 0.35, $"motion loss on unseen videos {held:F3} (chance 0.693)");
+        }
+
+        // Reloading copies into the same parameters the optimiser holds, and the same step draws the same videos.
+        Parameter weight = motion.HeadParameters().First(p => p.Name.EndsWith("weight", StringComparison.Ordinal)).Parameter;
+        double again = motion.KeepBackward(3, 8, 1.0, seed: 1);
+        using (no_grad()) weight.zero_();
+        motion.LoadHead(saved);
+        Assert.Same(weight, motion.HeadParameters().First(p => p.Name.EndsWith("weight", StringComparison.Ordinal)).Parameter);
+        Assert.True(weight.requires_grad);
+        Assert.Equal(again, motion.KeepBackward(3, 8, 1.0, seed: 1), 6);
+    }
+
+    [Fact]
+    public void Motion_NoFrameSummaryOrNoVideos_SaysHowToFix()
+    {
+        using BtokEncoder plain = BtokEncoder.CreateRandom(Small, seed: 5);
+        List<TrainingExample> videos = [.. Enumerable.Range(0, 4).Select(i => Moving(i, "vlabel", i % 2))];
+        Assert.Contains("--frame-summary", Assert.Throws<ArgumentException>(() => StemWarmup.Motion(plain.Network, videos, ["vlabel"], CPU, 1)).Message,
+            StringComparison.Ordinal);
+        using BtokEncoder summarised = BtokEncoder.CreateRandom(Summarised, seed: 5);
+        // Image label pairs are not motion: a single frame has nothing to compare.
+        List<TrainingExample> images = [.. Enumerable.Range(0, 4).Select(i => Labelled(i, "vlabel", i % 2))];
+        var ex = Assert.Throws<ArgumentException>(() => StemWarmup.Motion(summarised.Network, images, ["vlabel"], CPU, 1));
+        Assert.Contains("--motion-keep-tasks vlabel", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("a video query", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_MotionKeep_NeedsTasksAndATrainableStem()
+    {
+        var options = new TrainingOptions { Manifest = "m.jsonl", OutputDirectory = _temp, MotionKeep = 1, MotionKeepTasks = ["video-label"] };
+        BtokTrainer.Validate(options);
+        Assert.Contains("--motion-keep-tasks", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options with { MotionKeepTasks = [] })).Message,
+            StringComparison.Ordinal);
+        Assert.Contains("--freeze vision", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options with { Freeze = "vision" })).Message,
+            StringComparison.Ordinal);
+        Assert.Contains("--motion-keep is -1", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options with { MotionKeep = -1 })).Message,
+            StringComparison.Ordinal);
+        Assert.Contains("--motion-keep-videos is 0", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options with { MotionKeepVideos = 0 })).Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_MotionKeep_LogsTheLossAndResumesExactly()
+    {
+        List<TrainingExample> examples = [.. Enumerable.Range(0, 16).Select(i => i < 8 ? Moving(i, "vlabel", i % 2) : Labelled(i, "caption", i % 2))];
+        TrainingOptions Options(string name, bool resume = false) => new()
+        {
+            Manifest = "unused.jsonl",
+            OutputDirectory = Path.Combine(_temp, name),
+            Steps = 4,
+            BatchSize = 4,
+            MotionKeep = 1,
+            MotionKeepTasks = ["vlabel"],
+            MotionKeepVideos = 3,
+            LearningRate = 3e-3,
+            Device = EncoderDevice.Cpu,
+            Threads = 2,
+            Resume = resume,
+        };
+        BtokTrainer.Train(Options("straight"), Summarised, examples, "data", null, NullLogger.Instance, CancellationToken.None);
+        IReadOnlyList<TrainingStepRecord> log = TrainingLog.Read(Path.Combine(_temp, "straight", "log.jsonl"));
+        Assert.All(log, r => Assert.True(r.MotionKeepLoss is > 0, $"step {r.Step}: motion loss {r.MotionKeepLoss}"));
+
+        using var cts = new CancellationTokenSource();
+        var stopAtTwo = new Collect(r =>
+        {
+            if (r.Step == 2) cts.Cancel();
+        });
+        Assert.Throws<OperationCanceledException>(() =>
+            BtokTrainer.Train(Options("resumed"), Summarised, examples, "data", stopAtTwo, NullLogger.Instance, cts.Token));
+        Assert.Throws<ModelLoadException>(() => BtokTrainer.Train(Options("resumed", resume: true) with { MotionKeepVideos = 4 }, Summarised, examples,
+            "data", null, NullLogger.Instance, CancellationToken.None));
+        BtokTrainer.Train(Options("resumed", resume: true), Summarised, examples, "data", null, NullLogger.Instance, CancellationToken.None);
+
+        AssertSameWeights(Path.Combine(_temp, "straight"), Path.Combine(_temp, "resumed"));
+        IReadOnlyList<TrainingStepRecord> resumed = TrainingLog.Read(Path.Combine(_temp, "resumed", "log.jsonl"));
+        Assert.Equal(log[^1].MotionKeepLoss!.Value, resumed[^1].MotionKeepLoss!.Value, 6);
+        // The exported model is the encoder alone: the motion head stays in the training checkpoint.
+        using BtokEncoder exported = BtokEncoder.Load(Path.Combine(_temp, "straight"));
+        Assert.DoesNotContain(exported.Network.state_dict().Keys, k => k.StartsWith(StemWarmup.MotionHeadPrefix, StringComparison.Ordinal));
+    }
+
+    private static void AssertSameWeights(string straight, string resumed)
+    {
+        using BtokEncoder a = BtokEncoder.Load(straight);
+        using BtokEncoder b = BtokEncoder.Load(resumed);
         Dictionary<string, Tensor> wb = b.Network.state_dict();
         foreach ((string name, Tensor wa) in a.Network.state_dict())
         {
             double diff = (wa - wb[name]).abs().max().item<float>();
             Assert.True(diff <= 1e-6, $"{name}: resumed weights differ by {diff}");
         }
-        IReadOnlyList<TrainingStepRecord> resumed = TrainingLog.Read(Path.Combine(_temp, "resumed", "log.jsonl"));
-        Assert.Equal(log[^1].StemKeepLoss!.Value, resumed[^1].StemKeepLoss!.Value, 6);
     }
 
     private sealed class Collect(Action<TrainingStepRecord> report) : IProgress<TrainingStepRecord>
@@ -215,5 +345,28 @@ public sealed class StemWarmupTests : IDisposable
                     pixels[(c * s + y) * s + x] = c == label ? 1f : -1f;
         var query = new SideInput { Pixels = pixels, Frames = 1, TextIds = [5, 6] };
         return new TrainingExample(i + 1, task, query, new SideInput { TextIds = [10 + label, 20] }, [], null, TargetSide.Query);
+    }
+
+    /// <summary>Four frames of noise with a 6 px white blob crossing the frame left to right (<paramref name="direction"/>
+    /// 1) or right to left (0), at a height of its own; the label text names the direction.</summary>
+    private static TrainingExample Moving(int i, string task, int direction)
+    {
+        const int frames = 4;
+        var random = new Random(i);
+        int s = Small.ImageSize, plane = 3 * s * s;
+        var pixels = new float[frames * plane];
+        for (int k = 0; k < pixels.Length; k++) pixels[k] = (float)(random.NextDouble() * 0.6 - 0.3);
+        int y0 = random.Next(s - 6);
+        for (int f = 0; f < frames; f++)
+        {
+            int step = direction == 1 ? f : frames - 1 - f;
+            int x0 = 2 + step * (s - 10) / (frames - 1);
+            for (int c = 0; c < 3; c++)
+                for (int y = y0; y < y0 + 6; y++)
+                    for (int x = x0; x < x0 + 6; x++)
+                        pixels[f * plane + (c * s + y) * s + x] = 1f;
+        }
+        var query = new SideInput { Pixels = pixels, Frames = frames, TextIds = [5, 6] };
+        return new TrainingExample(i + 1, task, query, new SideInput { TextIds = [30 + direction, 20] }, [], null, TargetSide.Query);
     }
 }

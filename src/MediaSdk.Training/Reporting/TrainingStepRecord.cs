@@ -30,6 +30,9 @@ public sealed record TrainingStepRecord
     /// <summary>The frozen warm-up head's cross-entropy on this step's labelled media (--stem-keep); null when off.</summary>
     public double? StemKeepLoss { get; init; }
 
+    /// <summary>The motion head's cross-entropy on this step's labelled videos (--motion-keep); null when off.</summary>
+    public double? MotionKeepLoss { get; init; }
+
     /// <summary>Learning rate used for this step.</summary>
     public required double LearningRate { get; init; }
 
