@@ -66,13 +66,14 @@ Task("Test")
 });
 
 // The demo clip comes from a small world of the default model's generator (a seed the model never trained on): a long
-// video with three events, asked the video-classification instruction of the benchmark with its motion labels, and
-// explained window by window (read-back).
+// video with three events. It is asked the benchmark's two classification instructions, what the main object is (its
+// shape labels) and what it is doing (its motion labels), and the second pass explains each window (read-back).
+const string DemoShapes = "a circle,a square,a triangle,a star,a hexagon,a cross,a diamond,a ring";
 const string DemoLabels = "moving left,moving right,moving up,moving down,rotating,growing,shrinking,bouncing,appearing,disappearing,colliding";
 
 Task("Demo")
     .Description("Generates a small synthetic world (artifacts/demo/world, a seed the default model never saw), tags one of its "
-        + "long test videos with the motion labels using the default model, and explains each window through read-back.")
+        + "long test videos with the shape and the motion labels using the default model, and explains each window through read-back.")
     .IsDependentOn("Build")
     .Does(() =>
 {
@@ -92,8 +93,11 @@ Task("Demo")
                 + $"{o.GetProperty("colour").GetString()} {o.GetProperty("shape").GetString()}: {e.GetProperty("motion").GetString()}");
         }
     }
-    Run($"tag {Quote(world.Combine("media").Combine("clips").Combine("test").CombineWithFilePath(id + ".mp4").FullPath)} "
-        + $"--instruction \"What is the main object doing?\" --labels \"{DemoLabels}\" --explain");
+    string clip = Quote(world.Combine("media").Combine("clips").Combine("test").CombineWithFilePath(id + ".mp4").FullPath);
+    Information("What is the main object? (the shape labels of image classification)");
+    Run($"tag {clip} --instruction \"What shape is shown?\" --labels \"{DemoShapes}\"");
+    Information("What is it doing? (the motion labels of video classification), with read-back");
+    Run($"tag {clip} --instruction \"What is the main object doing?\" --labels \"{DemoLabels}\" --explain");
 });
 
 Task("Bench")
