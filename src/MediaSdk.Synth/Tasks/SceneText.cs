@@ -4,11 +4,13 @@ using MediaSdk.Synth.Internal;
 namespace MediaSdk.Synth;
 
 /// <summary>A question about a scene, its answer and the fixed options of its type.</summary>
+/// <param name="Kind">What it asks about (colour, shape, pattern, count, word, motion, partner, which): the bench
+/// query's tag, so eval reports each kind of question on its own row.</param>
 /// <param name="Question">The question text (never contains the answer).</param>
 /// <param name="Answer">The correct option.</param>
 /// <param name="Options">Every option of the question's type (includes <paramref name="Answer"/>).</param>
 /// <param name="Order">True when the answer depends on the direction of time (reversed frames flip it).</param>
-internal sealed record SceneQuestion(string Question, string Answer, IReadOnlyList<string> Options, bool Order);
+internal sealed record SceneQuestion(string Kind, string Question, string Answer, IReadOnlyList<string> Options, bool Order);
 
 /// <summary>
 /// Words for scene graphs: object descriptions, motion phrases, captions with paraphrases, class labels and questions.
@@ -217,14 +219,14 @@ internal static class SceneText
         SynthObject subject = scene.Objects[0];
         string shape = Words(subject.Shape), colour = Words(subject.Colour);
         if (Unique(scene, o => o.Shape == subject.Shape))
-            questions.Add(new SceneQuestion($"what colour is the {shape}?", colour, [.. vocab.Colours.Select(Words)], Order: false));
+            questions.Add(new SceneQuestion("colour", $"what colour is the {shape}?", colour, [.. vocab.Colours.Select(Words)], Order: false));
         if (Unique(scene, o => o.Colour == subject.Colour))
-            questions.Add(new SceneQuestion($"what shape is the {colour} object?", ShapeLabel(subject.Shape), [.. vocab.Shapes.Select(ShapeLabel)], Order: false));
+            questions.Add(new SceneQuestion("shape", $"what shape is the {colour} object?", ShapeLabel(subject.Shape), [.. vocab.Shapes.Select(ShapeLabel)], Order: false));
         if (Unique(scene, o => o.Colour == subject.Colour && o.Shape == subject.Shape))
-            questions.Add(new SceneQuestion($"what pattern does the {colour} {shape} have?", TextureNoun(subject.Texture), [.. vocab.Textures.Select(TextureNoun)], Order: false));
-        questions.Add(new SceneQuestion("how many objects are there?", Number(scene.Objects.Count), counts, Order: false));
+            questions.Add(new SceneQuestion("pattern", $"what pattern does the {colour} {shape} have?", TextureNoun(subject.Texture), [.. vocab.Textures.Select(TextureNoun)], Order: false));
+        questions.Add(new SceneQuestion("count", "how many objects are there?", Number(scene.Objects.Count), counts, Order: false));
         if (scene.Texts.Count == 1 && words.Contains(scene.Texts[0].Text))
-            questions.Add(new SceneQuestion("what word is written?", scene.Texts[0].Text, words, Order: false));
+            questions.Add(new SceneQuestion("word", "what word is written?", scene.Texts[0].Text, words, Order: false));
         return questions;
     }
 
@@ -242,11 +244,11 @@ internal static class SceneText
             // One question over every motion label (11 options, not 2-4), so chance stays low and the answer is never
             // one of two. Motions whose time reversal is another motion (directions, size, visibility) are "order".
             if (main.Motion == "collide" && main.Other is int other && other >= 0 && other < scene.Objects.Count)
-                questions.Add(new SceneQuestion($"what does the {shape} run into?", ShapeLabel(scene.Objects[other].Shape), [.. vocab.Shapes.Select(ShapeLabel)], Order: false));
+                questions.Add(new SceneQuestion("partner", $"what does the {shape} run into?", ShapeLabel(scene.Objects[other].Shape), [.. vocab.Shapes.Select(ShapeLabel)], Order: false));
             else
-                questions.Add(new SceneQuestion($"what is the {shape} doing?", MotionLabel(main.Motion), [.. vocab.Motions.Select(MotionLabel)],
+                questions.Add(new SceneQuestion("motion", $"what is the {shape} doing?", MotionLabel(main.Motion), [.. vocab.Motions.Select(MotionLabel)],
                     Order: s_reversible.Contains(main.Motion)));
-            questions.Add(new SceneQuestion($"what colour is the {shape}?", Words(subject.Colour), [.. vocab.Colours.Select(Words)], Order: false));
+            questions.Add(new SceneQuestion("colour", $"what colour is the {shape}?", Words(subject.Colour), [.. vocab.Colours.Select(Words)], Order: false));
         }
 
         // Which event happens first: distinct events whose starts are clearly apart (>= 0.5 s from every other).
@@ -264,7 +266,7 @@ internal static class SceneText
                 // Short descriptions: the question asks for the order, not the look (colour + shape + motion label).
                 List<string> options = [.. chosen.Select(e => ShortEvent(scene, e))];
                 if (options.Distinct(StringComparer.Ordinal).Count() == options.Count)
-                    questions.Add(new SceneQuestion("which of these happens first?", options[0], options, Order: true));
+                    questions.Add(new SceneQuestion("which", "which of these happens first?", options[0], options, Order: true));
             }
         }
         return questions;

@@ -146,7 +146,7 @@ public static class TaskSuiteBuilder
             case "image_qa":
                 foreach (SynthScene s in images)
                     foreach (SceneQuestion q in SceneText.ImageQuestions(s, c.Vocab, c.Counts, c.Words))
-                        AddQuestion(queries, BenchSide.OfImage(s.Media, text: q.Question), q, Tags(s, c, q.Order), random);
+                        AddQuestion(queries, BenchSide.OfImage(s.Media, text: q.Question), q, Tags(s, c, q.Order, q.Kind), random);
                 break;
             case "image_retrieval":
                 Retrieval(queries, images, c, random, s => BenchSide.OfImage(s.Media));
@@ -167,7 +167,7 @@ public static class TaskSuiteBuilder
             case "video_qa":
                 foreach (SynthScene s in scenes.Where(s => s.Kind is "clip" or "long"))
                     foreach (SceneQuestion q in SceneText.VideoQuestions(s, c.Vocab))
-                        AddQuestion(queries, BenchSide.OfVideo(s.Media, text: q.Question), q, Tags(s, c, q.Order), random);
+                        AddQuestion(queries, BenchSide.OfVideo(s.Media, text: q.Question), q, Tags(s, c, q.Order, q.Kind), random);
                 break;
             case "video_retrieval":
                 Retrieval(queries, clips, c, random, s => BenchSide.OfVideo(s.Media));
@@ -269,11 +269,12 @@ public static class TaskSuiteBuilder
         }
     }
 
-    private static List<string> Tags(SynthScene s, Context c, bool order)
+    private static List<string> Tags(SynthScene s, Context c, bool order, string? kind = null)
     {
-        var tags = new List<string>(2);
+        var tags = new List<string>(3);
         if (order) tags.Add("order");
         if (HeldOut(s, c.Vocab)) tags.Add("heldout");
+        if (kind is not null) tags.Add(kind);
         return tags;
     }
 

@@ -216,6 +216,9 @@ public sealed class TaskSuiteBuilderTests : IDisposable
                 string answer = q.GetProperty("candidates")[q.GetProperty("answer").GetInt32()].GetProperty("text").GetString()!;
                 Assert.DoesNotMatch(new Regex(@"\b" + Regex.Escape(answer) + @"\b", RegexOptions.IgnoreCase), question);
                 order += q.GetProperty("tags").EnumerateArray().Any(t => t.GetString() == "order") ? 1 : 0;
+                // Exactly one kind tag, and the one its wording says, so eval can report each kind on its own row.
+                string[] kinds = [.. q.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!).Where(t => t is not "order" and not "heldout")];
+                Assert.Equal(KindOf(question), Assert.Single(kinds));
             }
         Assert.True(questions > 20);
         Assert.InRange(order, 1, questions - 1);
@@ -227,6 +230,19 @@ public sealed class TaskSuiteBuilderTests : IDisposable
             && q.GetProperty("tags").EnumerateArray().Any(t => t.GetString() == "order"));
         Assert.Contains(video, q => q.GetProperty("query").GetProperty("text").GetString() == "which of these happens first?");
     }
+
+    private static string KindOf(string question) => question switch
+    {
+        _ when question.StartsWith("what colour", StringComparison.Ordinal) => "colour",
+        _ when question.StartsWith("what shape", StringComparison.Ordinal) => "shape",
+        _ when question.StartsWith("what pattern", StringComparison.Ordinal) => "pattern",
+        _ when question.StartsWith("how many", StringComparison.Ordinal) => "count",
+        _ when question.StartsWith("what word", StringComparison.Ordinal) => "word",
+        _ when question.StartsWith("what does the", StringComparison.Ordinal) => "partner",
+        _ when question.StartsWith("what is the", StringComparison.Ordinal) => "motion",
+        _ when question.StartsWith("which of these", StringComparison.Ordinal) => "which",
+        _ => "unknown: " + question,
+    };
 
     [Fact]
     public void Write_MomentRetrieval_CandidatesAreSpansOfTheQueriedLongVideo()
