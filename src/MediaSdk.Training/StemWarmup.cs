@@ -178,7 +178,7 @@ internal sealed class StemWarmup : IDisposable
         return loss.ToDouble();
     }
 
-    /// <summary>The head's weights for the checkpoint, named under <see cref="HeadPrefix"/>.</summary>
+    /// <summary>The head's weights for the checkpoint, named under <see cref="HeadPrefix"/> (the motion head: <see cref="MotionHeadPrefix"/>).</summary>
     public IEnumerable<(string Name, Tensor Tensor)> HeadState() =>
         _head is null ? [] : _head.state_dict().Select(p => (Prefix + p.Key, p.Value));
 
