@@ -23,6 +23,10 @@ public sealed record StreamOptions
     /// <summary>How many of the best-scoring labels a window event lists. Default 3.</summary>
     public int TopTags { get; init; } = 3;
 
-    /// <summary>Prompt each label is wrapped in before it is embedded; <c>{0}</c> is the label. Default "a video of {0}".</summary>
-    public string LabelPrompt { get; init; } = "a video of {0}";
+    /// <summary>
+    /// Prompt each label is wrapped in before it is embedded; <c>{0}</c> is the label. Default "{0}", the label as given:
+    /// a BTok model trained on label pairs (the default model's) embeds the label text alone, and a wrapper it never saw
+    /// ("a video of {0}") flattens its scores. Set a wrapper only for a model trained with one.
+    /// </summary>
+    public string LabelPrompt { get; init; } = "{0}";
 }

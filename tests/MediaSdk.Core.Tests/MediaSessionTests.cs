@@ -93,6 +93,25 @@ public sealed class MediaSessionTests
         Assert.Equal(stats.WindowsEncoded + stats.WindowsDropped, events.OfType<WindowEvent>().Count() + stats.WindowsDropped);
     }
 
+    [Theory(Timeout = 20_000)]
+    [InlineData(null, "moving left")]
+    [InlineData("a video of {0}", "a video of moving left")]
+    public async Task Labels_EmbeddedAsTheModelWasTrained_PlainUnlessAPromptIsSet(string? prompt, string embedded)
+    {
+        // The default model learnt plain label texts ("moving left"); a wrapper it never saw flattened every tag.
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        using var encoder = new AveragingEncoder();
+        await using (var session = new MediaSession(encoder, null, new FillPreprocessor()))
+        {
+            var options = new StreamOptions { Name = "x", Labels = ["moving left"] };
+            session.AddSource(new SyntheticSource("x", [.. SyntheticSource.Fps(12, 2.5)], null),
+                prompt is null ? options : options with { LabelPrompt = prompt });
+            session.CompleteAdding();
+            await ReadAllAsync(session, ct);
+        }
+        Assert.Equal([embedded], encoder.Texts);
+    }
+
     [Fact(Timeout = 20_000)]
     public async Task PushStream_SameFrames_SameWindowsAsSource()
     {

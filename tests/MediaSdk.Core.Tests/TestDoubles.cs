@@ -7,6 +7,8 @@ namespace MediaSdk.Core.Tests;
 internal sealed class AveragingEncoder(int size = 16, int delayMs = 0) : IClipEncoder
 {
     public int Calls;
+    /// <summary>Every text embedded, in order (label prompts).</summary>
+    public List<string> Texts { get; } = [];
     public ModelStamp Model { get; } = new("avg", "1");
     public int Dimension => 8;
     public PreprocessOptions Preprocess { get; } = new() { Size = size };
@@ -25,6 +27,7 @@ internal sealed class AveragingEncoder(int size = 16, int delayMs = 0) : IClipEn
     }
     public void EncodeText(string text, Span<float> embedding)
     {
+        lock (Texts) Texts.Add(text);
         embedding.Clear();
         for (int i = 0; i < text.Length; i++) embedding[i % 8] += text[i];
         Normalise(embedding);
