@@ -167,24 +167,9 @@ public sealed class StemWarmupTests : IDisposable
             Threads = 2,
             Resume = resume,
         };
-        BtokTrainer.Train(Options("straight"), Small, examples, "data", null, NullLogger.Instance, CancellationToken.None);
-        IReadOnlyList<TrainingStepRecord> log = TrainingLog.Read(Path.Combine(_temp, "straight", "log.jsonl"));
-        Assert.All(log, r => Assert.True(r.StemKeepLoss is > 0, $"step {r.Step}: keep loss {r.StemKeepLoss}"));
-
-        using var cts = new CancellationTokenSource();
-        var stopAtTwo = new Collect(r =>
-        {
-            if (r.Task != BtokTrainer.StemWarmupTask && r.Step == 2) cts.Cancel();
-        });
-        Assert.Throws<OperationCanceledException>(() =>
-            BtokTrainer.Train(Options("resumed"), Small, examples, "data", stopAtTwo, NullLogger.Instance, cts.Token));
         // Without the keep, the saved run's settings differ.
-        Assert.Throws<ModelLoadException>(() => BtokTrainer.Train(Options("resumed", resume: true) with { StemKeep = 0 }, Small, examples, "data",
-            null, NullLogger.Instance, CancellationToken.None));
-        BtokTrainer.Train(Options("resumed", resume: true), Small, examples, "data", null, NullLogger.Instance, CancellationToken.None);
-
-        AssertSameWeights(Path.Combine(_temp, "straight"), Path.Combine(_temp, "resumed"));
-        IReadOnlyList<TrainingStepRecord> resumed = TrainingLog.Read(Path.Combine(_temp, "resumed", "log.jsonl"));
+        var (log, resumed) = StraightAndResumed(Options, o => o with { StemKeep = 0 }, Small, examples);
+        Assert.All(log, r => Assert.True(r.StemKeepLoss is > 0, $"step {r.Step}: keep loss {r.StemKeepLoss}"));
         Assert.Equal(log[^1].StemKeepLoss!.Value, resumed[^1].StemKeepLoss!.Value, 6);
     }
 
@@ -289,27 +274,35 @@ public sealed class StemWarmupTests : IDisposable
             Threads = 2,
             Resume = resume,
         };
-        BtokTrainer.Train(Options("straight"), Summarised, examples, "data", null, NullLogger.Instance, CancellationToken.None);
-        IReadOnlyList<TrainingStepRecord> log = TrainingLog.Read(Path.Combine(_temp, "straight", "log.jsonl"));
+        var (log, resumed) = StraightAndResumed(Options, o => o with { MotionKeepVideos = 4 }, Summarised, examples);
         Assert.All(log, r => Assert.True(r.MotionKeepLoss is > 0, $"step {r.Step}: motion loss {r.MotionKeepLoss}"));
-
-        using var cts = new CancellationTokenSource();
-        var stopAtTwo = new Collect(r =>
-        {
-            if (r.Step == 2) cts.Cancel();
-        });
-        Assert.Throws<OperationCanceledException>(() =>
-            BtokTrainer.Train(Options("resumed"), Summarised, examples, "data", stopAtTwo, NullLogger.Instance, cts.Token));
-        Assert.Throws<ModelLoadException>(() => BtokTrainer.Train(Options("resumed", resume: true) with { MotionKeepVideos = 4 }, Summarised, examples,
-            "data", null, NullLogger.Instance, CancellationToken.None));
-        BtokTrainer.Train(Options("resumed", resume: true), Summarised, examples, "data", null, NullLogger.Instance, CancellationToken.None);
-
-        AssertSameWeights(Path.Combine(_temp, "straight"), Path.Combine(_temp, "resumed"));
-        IReadOnlyList<TrainingStepRecord> resumed = TrainingLog.Read(Path.Combine(_temp, "resumed", "log.jsonl"));
         Assert.Equal(log[^1].MotionKeepLoss!.Value, resumed[^1].MotionKeepLoss!.Value, 6);
         // The exported model is the encoder alone: the motion head stays in the training checkpoint.
         using BtokEncoder exported = BtokEncoder.Load(Path.Combine(_temp, "straight"));
         Assert.DoesNotContain(exported.Network.state_dict().Keys, k => k.StartsWith(StemWarmup.MotionHeadPrefix, StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Trains options("straight", false) through, and options("resumed", false) until its second main step; checks that a
+    /// resume with <paramref name="changed"/> settings is refused, resumes with the same ones, and asserts both runs end
+    /// with the same weights. Returns both runs' logs.
+    /// </summary>
+    private (IReadOnlyList<TrainingStepRecord> Straight, IReadOnlyList<TrainingStepRecord> Resumed) StraightAndResumed(
+        Func<string, bool, TrainingOptions> options, Func<TrainingOptions, TrainingOptions> changed, BtokConfig config, List<TrainingExample> examples)
+    {
+        BtokTrainer.Train(options("straight", false), config, examples, "data", null, NullLogger.Instance, CancellationToken.None);
+        using var cts = new CancellationTokenSource();
+        var stopAtTwo = new Collect(r =>
+        {
+            if (r.Task != BtokTrainer.StemWarmupTask && r.Step == 2) cts.Cancel();
+        });
+        Assert.Throws<OperationCanceledException>(() =>
+            BtokTrainer.Train(options("resumed", false), config, examples, "data", stopAtTwo, NullLogger.Instance, cts.Token));
+        Assert.Throws<ModelLoadException>(() => BtokTrainer.Train(changed(options("resumed", true)), config, examples, "data",
+            null, NullLogger.Instance, CancellationToken.None));
+        BtokTrainer.Train(options("resumed", true), config, examples, "data", null, NullLogger.Instance, CancellationToken.None);
+        AssertSameWeights(Path.Combine(_temp, "straight"), Path.Combine(_temp, "resumed"));
+        return (TrainingLog.Read(Path.Combine(_temp, "straight", "log.jsonl")), TrainingLog.Read(Path.Combine(_temp, "resumed", "log.jsonl")));
     }
 
     private static void AssertSameWeights(string straight, string resumed)
