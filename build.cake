@@ -116,17 +116,17 @@ Task("Bench")
 });
 
 // The shipped default model's recipe (docs/results.md), chosen on the val split. Measured on the 2-core machine (recipe
-// 5): the vision warm-up about 4 minutes, then about 1.6 s per step on average (a batch of 32 video pairs 2-3 s, an
-// image batch 0.5-0.9 s, plus the kept warm-up loss), 55 minutes in all, so 1900 steps keep the run inside the hour the
-// issue allows. The test split is evaluated once, at the end.
+// 6): the vision warm-up about 4-5 minutes, then about 1.6 s per step on average (a batch of 32 video pairs 2-3 s, an
+// image batch 0.5-0.9 s, plus the kept warm-up loss), 54 minutes in all (59 with a build running beside it), so 1900
+// steps keep the run inside the hour the issue allows. The test split is evaluated once, at the end.
 const string DefaultModelSteps = "1900";
 const string DefaultStemWarmup = "1200";
 const string AblationModelArgs = "--arch btok-tiny --stem conv --frame-summary --stem-warmup-tasks image-label "
     + "--batch 32 --lr 1e-3 --tau 0.05 --ntp-vocab targets --seed 1 --threads 2 --save-every 250";
-// Recipe 5 adds the uniformity term on candidate texts and keeps the warm-up's classification loss on the stem through
-// the main run (docs/training.md); the ablation keeps the recipe its finished runs in artifacts/ablation were trained
-// with, so a resumed ablation stays one recipe.
-const string DefaultModelArgs = AblationModelArgs + " --uniformity 1 --stem-keep 1";
+// Recipe 5 added the uniformity term on candidate texts and kept the warm-up's classification loss on the stem through
+// the main run; recipe 6 adds where each channel fires to the frame summary token (docs/training.md). The ablation keeps
+// the recipe its finished runs in artifacts/ablation were trained with, so a resumed ablation stays one recipe.
+const string DefaultModelArgs = AblationModelArgs + " --uniformity 1 --stem-keep 1 --frame-summary-where";
 // METHOD.md §6 ablation: every run gets the same vision warm-up and step count, sized to the issue's 15 minutes per run
 // on 2 cores (the default recipe's run: warm-up about 3.5 min, then about 1.6 s per step).
 const string AblationSteps = "400";
