@@ -17,6 +17,10 @@ internal static class EvalCommand
     private static readonly Option<int> s_readBack = new("--readback") { Description = "Read-back check on the first N clips of video_retrieval: token F1 of the text decoded from each clip's BToks against its caption, and against another clip's (0 = off).", DefaultValueFactory = _ => 0 };
     private static readonly Option<string> s_device = new("--device") { Description = "Where the encoder runs.", DefaultValueFactory = _ => "auto" };
     private static readonly Option<int?> s_threads = new("--threads") { Description = "CPU threads for libtorch (default: up to 4)." };
+    private static readonly Option<bool> s_byAnswer = new("--by-answer")
+    {
+        Description = "Also score each label of the classification tasks: Hit@1 where it is the answer, and how often it is picked.",
+    };
     private static readonly Option<bool> s_verbose = new("--verbose") { Description = "Report progress and print stack traces on errors." };
 
     public static Command Create()
@@ -26,7 +30,7 @@ internal static class EvalCommand
         s_device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var command = new Command("eval", "Score a model on a benchmark folder: Hit@1 per task against fixed candidate lists, overall = mean over tasks.")
         {
-            s_model, s_bench, s_format, s_control, s_cache, s_maxQueries, s_readBack, s_device, s_threads, s_verbose,
+            s_model, s_bench, s_format, s_control, s_cache, s_maxQueries, s_readBack, s_byAnswer, s_device, s_threads, s_verbose,
         };
         command.SetAction((parsed, ct) => RunAsync(parsed, ct));
         return command;
@@ -58,8 +62,9 @@ internal static class EvalCommand
         };
         bool verbose = p.GetValue(s_verbose);
         EvalReport report = await BenchEvaluator.RunAsync(p.GetValue(s_model)!, bench, options, verbose ? new StageReporter() : null, ct).ConfigureAwait(false);
-        if (p.GetValue(s_format) == "json") Console.Out.WriteLine(report.ToJson());
-        else WriteTable(report);
+        bool byAnswer = p.GetValue(s_byAnswer);
+        if (p.GetValue(s_format) == "json") Console.Out.WriteLine(report.ToJson(byAnswer));
+        else WriteTable(report, byAnswer);
         return ExitCodes.Success;
     }
 
@@ -73,7 +78,7 @@ internal static class EvalCommand
         return null;
     }
 
-    private static void WriteTable(EvalReport report)
+    private static void WriteTable(EvalReport report, bool byAnswer)
     {
         TextWriter o = Console.Out;
         o.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -83,6 +88,10 @@ internal static class EvalCommand
         {
             o.WriteLine(Row(name, score));
             foreach ((string tag, TaskScore s) in score.Tags) o.WriteLine(Row($"  [{tag}]", s));
+            if (!byAnswer) continue;
+            foreach ((string label, AnswerScore a) in score.Answers)
+                o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{"  = " + label,-32} {(a.N > 0 ? a.Hit1.ToString("F3", CultureInfo.InvariantCulture) : "-"),7} {a.Chance,7:F3} {(a.N > 0 ? Ratio(a.Hit1, a.Chance) : "-"),8} {a.N,6}  picked {a.Picked}"));
         }
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"overall",-32} {report.Overall,7:F3} {report.Chance,7:F3} {Ratio(report.Overall, report.Chance),8} {"",6}"));
         if (report.ReadBack is not { } r) return;

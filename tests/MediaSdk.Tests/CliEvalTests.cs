@@ -48,7 +48,7 @@ public sealed class CliEvalTests : IDisposable
         Prereq.RequireFfmpeg();
         CancellationToken ct = TestContext.Current.CancellationToken;
         (string model, string bench) = await MakeAsync(ct);
-        (int exit, CliProcess cli) = await CliProcess.RunAsync(ct, "eval", "--model", model, "--bench", bench, "--format", "json", "--threads", "2");
+        (int exit, CliProcess cli) = await CliProcess.RunAsync(ct, "eval", "--model", model, "--bench", bench, "--format", "json", "--by-answer", "--threads", "2");
         using (cli)
         {
             Assert.True(exit == 0, $"exit {exit}: {cli.Stderr}");
@@ -62,13 +62,18 @@ public sealed class CliEvalTests : IDisposable
             Assert.Equal(0.333333, cls.GetProperty("chance").GetDouble(), 5);
             Assert.Equal(2, cls.GetProperty("n").GetInt32());
             Assert.Equal(1, cls.GetProperty("tags").GetProperty("heldout").GetProperty("n").GetInt32());
+            // --by-answer: every label of the classification task, none for retrieval (image candidates).
+            JsonElement answers = cls.GetProperty("answers");
+            Assert.Equal(3, answers.EnumerateObject().Count());
+            Assert.Equal(2, answers.EnumerateObject().Sum(a => a.Value.GetProperty("n").GetInt32()));
+            Assert.False(tasks.GetProperty("image_retrieval").TryGetProperty("answers", out _));
             double mean = tasks.EnumerateObject().Average(p => p.Value.GetProperty("hit1").GetDouble());
             Assert.Equal(mean, overall, 5);
             Assert.All(tasks.EnumerateObject(), p => Assert.InRange(p.Value.GetProperty("hit1").GetDouble(), 0, 1));
             Assert.True(Directory.Exists(Path.Combine(bench, "test", "cache")), "the default cache is next to bench.json");
         }
 
-        (exit, cli) = await CliProcess.RunAsync(ct, "eval", "--model", model, "--bench", Path.Combine(bench, "test"), "--control", "blank", "--threads", "2");
+        (exit, cli) = await CliProcess.RunAsync(ct, "eval", "--model", model, "--bench", Path.Combine(bench, "test"), "--control", "blank", "--by-answer", "--threads", "2");
         using (cli)
         {
             Assert.True(exit == 0, $"exit {exit}: {cli.Stderr}");
@@ -76,6 +81,7 @@ public sealed class CliEvalTests : IDisposable
             Assert.Contains(lines, l => l.StartsWith("image_classification", StringComparison.Ordinal) && l.EndsWith(" 2", StringComparison.Ordinal));
             Assert.Contains(lines, l => l.StartsWith("overall", StringComparison.Ordinal));
             Assert.Contains("control blank", lines[0], StringComparison.Ordinal);
+            Assert.Contains(lines, l => l.StartsWith("  = a red square", StringComparison.Ordinal) && l.Contains(" picked ", StringComparison.Ordinal));
         }
     }
 

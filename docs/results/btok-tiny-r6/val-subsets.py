@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Writes the val subsets behind recipe 6's diagnostic tables as bench folders that `mediasdk eval --bench` reads.
+"""Writes the val subsets behind recipe 6's diagnostic tables as bench folders that `mediasdk eval --bench` reads
+(the per-label table of video classification needs none: `mediasdk eval --by-answer`).
 
 usage: val-subsets.py WORLD [SPLIT]   (WORLD: a `mediasdk synth` output folder; SPLIT: val by default)
 
-  SPLIT-vcbylabel/    video_classification split by the right label (one task per label, all 11 candidates kept)
   SPLIT-dir4/         move clips with only the four direction labels as candidates; appear/disappear/grow/shrink
                       clips with only those four (chance 0.25 each)
   SPLIT-textdir4/     video_retrieval captions that name exactly one direction, matched text to text against the four
@@ -49,11 +49,6 @@ def restricted(q, labels):
 
 def main(world, split):
     vc = read(world, split, "video_classification")
-    by_label = {}
-    for q in vc:
-        by_label.setdefault("vc_" + q["candidates"][q["answer"]]["text"].replace(" ", "_"), []).append(q)
-    write(world, split, "vcbylabel", dict(sorted(by_label.items())))
-
     answer = lambda q: q["candidates"][q["answer"]]["text"]
     write(world, split, "dir4", {
         "directions": [restricted(q, DIRECTIONS) for q in vc if answer(q) in DIRECTIONS],

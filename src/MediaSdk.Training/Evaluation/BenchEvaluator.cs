@@ -83,7 +83,9 @@ public static class BenchEvaluator
             {
                 (int query, int[] candidates) = layout[t][i];
                 float[] scores = BenchScoring.Cosines(embeddings[query], [.. candidates.Select(c => embeddings[c])]);
-                queries.Add(new ScoredQuery(scores, tasks[t].Queries[i].Answer, tasks[t].Queries[i].Tags));
+                BenchQueryLine line = tasks[t].Queries[i];
+                string[]? texts = line.Candidates.All(c => !c.IsVisual && c.Text is not null) ? [.. line.Candidates.Select(c => c.Text!)] : null;
+                queries.Add(new ScoredQuery(scores, line.Answer, line.Tags, texts));
             }
             scored.Add((tasks[t].Name, queries));
         }

@@ -1,7 +1,8 @@
 namespace MediaSdk.Training;
 
-/// <summary>One scored query: a score per candidate (cosine), the positive's index and the query's tags.</summary>
-internal sealed record ScoredQuery(float[] Scores, int Answer, IReadOnlyList<string> Tags);
+/// <summary>One scored query: a score per candidate (cosine), the positive's index and the query's tags; with the
+/// candidates' texts when every candidate is text only (a label or an answer), for the per-answer breakdown.</summary>
+internal sealed record ScoredQuery(float[] Scores, int Answer, IReadOnlyList<string> Tags, IReadOnlyList<string>? CandidateTexts = null);
 
 /// <summary>Hit@1 and its aggregation (docs/benchmark-suite.md "Metric"), separate from the model so it is tested
 /// with hand-made embeddings.</summary>
@@ -78,7 +79,11 @@ internal static class BenchScoring
         return scores;
     }
 
-    /// <summary>Hit@1, chance and count of a task, with the same numbers per tag.</summary>
+    /// <summary>A task gets a per-answer breakdown when its candidates are texts drawn from at most this many labels (the
+    /// classification tasks); QA with dozens of distinct answers would only bury the table.</summary>
+    public const int MaxAnswerLabels = 16;
+
+    /// <summary>Hit@1, chance and count of a task, with the same numbers per tag and, for a labelled task, per answer.</summary>
     public static TaskScore Task(IReadOnlyList<ScoredQuery> queries)
     {
         ArgumentNullException.ThrowIfNull(queries);
@@ -91,7 +96,52 @@ internal static class BenchScoring
             }
         var byTag = new Dictionary<string, TaskScore>(StringComparer.Ordinal);
         foreach ((string tag, List<ScoredQuery> list) in tags) byTag[tag] = Plain(list);
-        return Plain(queries) with { Tags = byTag };
+        return Plain(queries) with { Tags = byTag, Answers = Answers(queries) };
+    }
+
+    /// <summary>
+    /// Per label: Hit@1 over the queries whose right answer it is, and how often it was the top-scored candidate over the
+    /// whole task. Together they show a collapsed classifier (one label picked for everything) that Hit@1 alone hides.
+    /// Empty unless every query's candidates are texts and there are at most <see cref="MaxAnswerLabels"/> of them.
+    /// </summary>
+    private static Dictionary<string, AnswerScore> Answers(IReadOnlyList<ScoredQuery> queries)
+    {
+        var labels = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (ScoredQuery q in queries)
+        {
+            if (q.CandidateTexts is null || q.CandidateTexts.Count != q.Scores.Length) return [];
+            labels.UnionWith(q.CandidateTexts);
+            if (labels.Count > MaxAnswerLabels) return [];
+        }
+        var hits = new Dictionary<string, (int Hits, int N, double Chance, int Picked)>(StringComparer.Ordinal);
+        foreach (string label in labels) hits[label] = default;
+        foreach (ScoredQuery q in queries)
+        {
+            string answer = q.CandidateTexts![q.Answer];
+            var a = hits[answer];
+            hits[answer] = (a.Hits + (Hit(q.Scores, q.Answer) ? 1 : 0), a.N + 1, a.Chance + (1.0 / q.Scores.Length), a.Picked);
+            int top = Top(q.Scores);
+            if (top < 0) continue; // a tie picks nothing
+            var p = hits[q.CandidateTexts[top]];
+            hits[q.CandidateTexts[top]] = p with { Picked = p.Picked + 1 };
+        }
+        var answers = new Dictionary<string, AnswerScore>(StringComparer.Ordinal);
+        foreach (string label in labels)
+        {
+            var a = hits[label];
+            answers[label] = new AnswerScore(a.N == 0 ? 0 : (double)a.Hits / a.N, a.N == 0 ? 0 : a.Chance / a.N, a.N, a.Picked);
+        }
+        return answers;
+    }
+
+    /// <summary>The index of the strictly highest score, or -1 on a tie for the top (or NaN there).</summary>
+    private static int Top(ReadOnlySpan<float> scores)
+    {
+        if (scores.IsEmpty) return -1;
+        int best = 0;
+        for (int i = 1; i < scores.Length; i++)
+            if (scores[i] > scores[best] || float.IsNaN(scores[best])) best = i;
+        return Hit(scores, best) ? best : -1;
     }
 
     /// <summary>Overall = the mean of the tasks' Hit@1 (each task weighs the same, as in MMEB-V2).</summary>

@@ -73,7 +73,18 @@ public sealed record TaskScore(double Hit1, double Chance, int N)
 {
     /// <summary>The same numbers over the queries carrying each tag (e.g. "order", "heldout"); empty when none do.</summary>
     public IReadOnlyDictionary<string, TaskScore> Tags { get; init; } = new Dictionary<string, TaskScore>();
+
+    /// <summary>Per label of a classification-like task (text candidates from a few labels), sorted by label; empty for
+    /// other tasks (retrieval, QA with many answers).</summary>
+    public IReadOnlyDictionary<string, AnswerScore> Answers { get; init; } = new Dictionary<string, AnswerScore>();
 }
+
+/// <summary>One label of a task: how often it is right when it is the answer, and how often the model picks it at all.</summary>
+/// <param name="Hit1">Hit@1 over the queries whose answer is this label (0 when none).</param>
+/// <param name="Chance">Mean 1 / candidates over those queries.</param>
+/// <param name="N">Queries whose answer is this label.</param>
+/// <param name="Picked">Queries of the whole task in which this label scored strictly highest.</param>
+public sealed record AnswerScore(double Hit1, double Chance, int N, int Picked);
 
 /// <summary>The result of <see cref="BenchEvaluator.RunAsync"/>.</summary>
 /// <param name="Overall">Mean of the tasks' Hit@1 (each task counts once, whatever its size).</param>
@@ -99,8 +110,9 @@ public sealed record EvalReport(double Overall, IReadOnlyDictionary<string, Task
     public double Chance => Tasks.Count == 0 ? 0 : Tasks.Values.Average(t => t.Chance);
 
     /// <summary>The report as JSON (ARCHITECTURE.md): <c>{"overall": x, "tasks": {"&lt;task&gt;": {"hit1": x, "chance": c,
-    /// "n": n, "tags": {...}}}, "chance": .., "split": .., "control": .., "model": .., "seconds": ..}</c>.</summary>
-    public string ToJson()
+    /// "n": n, "tags": {...}}}, "chance": .., "split": .., "control": .., "model": .., "seconds": ..}</c>. With
+    /// <paramref name="byAnswer"/>, a labelled task also gets <c>"answers": {"&lt;label&gt;": {"hit1", "chance", "n", "picked"}}</c>.</summary>
+    public string ToJson(bool byAnswer = false)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -111,7 +123,7 @@ public sealed record EvalReport(double Overall, IReadOnlyDictionary<string, Task
             foreach ((string name, TaskScore score) in Tasks)
             {
                 w.WritePropertyName(name);
-                WriteScore(w, score, tags: true);
+                WriteScore(w, score, tags: true, byAnswer);
             }
             w.WriteEndObject();
             w.WriteNumber("chance", Round(Chance));
@@ -149,7 +161,7 @@ public sealed record EvalReport(double Overall, IReadOnlyDictionary<string, Task
         _ => "none",
     };
 
-    private static void WriteScore(Utf8JsonWriter w, TaskScore score, bool tags)
+    private static void WriteScore(Utf8JsonWriter w, TaskScore score, bool tags, bool answers = false)
     {
         w.WriteStartObject();
         w.WriteNumber("hit1", Round(score.Hit1));
@@ -162,6 +174,20 @@ public sealed record EvalReport(double Overall, IReadOnlyDictionary<string, Task
             {
                 w.WritePropertyName(tag);
                 WriteScore(w, s, tags: false);
+            }
+            w.WriteEndObject();
+        }
+        if (answers && score.Answers.Count > 0)
+        {
+            w.WriteStartObject("answers");
+            foreach ((string label, AnswerScore a) in score.Answers)
+            {
+                w.WriteStartObject(label);
+                w.WriteNumber("hit1", Round(a.Hit1));
+                w.WriteNumber("chance", Round(a.Chance));
+                w.WriteNumber("n", a.N);
+                w.WriteNumber("picked", a.Picked);
+                w.WriteEndObject();
             }
             w.WriteEndObject();
         }

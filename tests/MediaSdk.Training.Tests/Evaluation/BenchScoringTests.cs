@@ -60,6 +60,39 @@ public sealed class BenchScoringTests
     }
 
     [Fact]
+    public void Task_LabelledCandidates_PerAnswerHit1AndPickedCounts()
+    {
+        // Candidate order differs per query, as in a shuffled bench; a tie for the top picks nothing.
+        ScoredQuery[] queries =
+        [
+            new([0.9f, 0.1f, 0.2f], 0, [], ["left", "right", "up"]),   // left: hit, picks left
+            new([0.9f, 0.5f, 0.1f], 1, [], ["left", "right", "up"]),   // right: miss, picks left
+            new([0.1f, 0.8f, 0.2f], 1, [], ["up", "right", "left"]),   // right: hit, picks right
+            new([0.5f, 0.5f, 0.1f], 0, [], ["up", "left", "right"]),   // up: tie, miss, picks nothing
+        ];
+        TaskScore task = BenchScoring.Task(queries);
+        Assert.Equal(["left", "right", "up"], task.Answers.Keys);
+        Assert.Equal(new AnswerScore(1.0, 1 / 3.0, 1, 2), task.Answers["left"]);
+        Assert.Equal(new AnswerScore(0.5, 1 / 3.0, 2, 1), task.Answers["right"]);
+        Assert.Equal(new AnswerScore(0.0, 1 / 3.0, 1, 0), task.Answers["up"]);
+        Assert.Equal(task.N, task.Answers.Values.Sum(a => a.N));
+
+        using (JsonDocument doc = JsonDocument.Parse(BenchScoring.Report([("cls", queries)]).ToJson(byAnswer: true)))
+        {
+            JsonElement left = doc.RootElement.GetProperty("tasks").GetProperty("cls").GetProperty("answers").GetProperty("left");
+            Assert.Equal(["hit1", "chance", "n", "picked"], left.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(2, left.GetProperty("picked").GetInt32());
+        }
+        using (JsonDocument doc = JsonDocument.Parse(BenchScoring.Report([("cls", queries)]).ToJson()))
+            Assert.False(doc.RootElement.GetProperty("tasks").GetProperty("cls").TryGetProperty("answers", out _));
+
+        // Not a labelled task: a visual candidate (no texts), or more labels than a table can show.
+        Assert.Empty(BenchScoring.Task([queries[0], new ScoredQuery([0.9f, 0.1f], 0, [])]).Answers);
+        string[] many = [.. Enumerable.Range(0, BenchScoring.MaxAnswerLabels + 1).Select(i => $"label {i}")];
+        Assert.Empty(BenchScoring.Task([new ScoredQuery([.. many.Select((_, i) => (float)i)], 0, [], many)]).Answers);
+    }
+
+    [Fact]
     public void ToJson_Shape_OverallThenTasksWithHit1ChanceN()
     {
         EvalReport report = BenchScoring.Report([("video_qa", [new ScoredQuery([0.9f, 0.1f, 0f, 0f], 0, ["order"]), new ScoredQuery([0.1f, 0.9f, 0f, 0f], 0, [])])])
