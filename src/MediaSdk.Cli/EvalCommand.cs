@@ -90,8 +90,7 @@ internal static class EvalCommand
             foreach ((string tag, TaskScore s) in score.Tags) o.WriteLine(Row($"  [{tag}]", s));
             if (!byAnswer) continue;
             foreach ((string label, AnswerScore a) in score.Answers)
-                o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{"  = " + label,-32} {(a.N > 0 ? a.Hit1.ToString("F3", CultureInfo.InvariantCulture) : "-"),7} {a.Chance,7:F3} {(a.N > 0 ? Ratio(a.Hit1, a.Chance) : "-"),8} {a.N,6}  picked {a.Picked}"));
+                o.WriteLine($"{Row($"  = {label}", new TaskScore(a.Hit1, a.Chance, a.N))}  picked {a.Picked}");
         }
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"overall",-32} {report.Overall,7:F3} {report.Chance,7:F3} {Ratio(report.Overall, report.Chance),8} {"",6}"));
         if (report.ReadBack is not { } r) return;

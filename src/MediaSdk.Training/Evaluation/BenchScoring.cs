@@ -113,23 +113,18 @@ internal static class BenchScoring
             labels.UnionWith(q.CandidateTexts);
             if (labels.Count > MaxAnswerLabels) return [];
         }
-        var hits = new Dictionary<string, (int Hits, int N, double Chance, int Picked)>(StringComparer.Ordinal);
-        foreach (string label in labels) hits[label] = default;
+        var byAnswer = labels.ToDictionary(l => l, _ => new List<ScoredQuery>(), StringComparer.Ordinal);
+        var picked = labels.ToDictionary(l => l, _ => 0, StringComparer.Ordinal);
         foreach (ScoredQuery q in queries)
         {
-            string answer = q.CandidateTexts![q.Answer];
-            var a = hits[answer];
-            hits[answer] = (a.Hits + (Hit(q.Scores, q.Answer) ? 1 : 0), a.N + 1, a.Chance + (1.0 / q.Scores.Length), a.Picked);
-            int top = Top(q.Scores);
-            if (top < 0) continue; // a tie picks nothing
-            var p = hits[q.CandidateTexts[top]];
-            hits[q.CandidateTexts[top]] = p with { Picked = p.Picked + 1 };
+            byAnswer[q.CandidateTexts![q.Answer]].Add(q);
+            if (Top(q.Scores) is >= 0 and int top) picked[q.CandidateTexts[top]]++; // a tie picks nothing
         }
         var answers = new Dictionary<string, AnswerScore>(StringComparer.Ordinal);
         foreach (string label in labels)
         {
-            var a = hits[label];
-            answers[label] = new AnswerScore(a.N == 0 ? 0 : (double)a.Hits / a.N, a.N == 0 ? 0 : a.Chance / a.N, a.N, a.Picked);
+            TaskScore s = Plain(byAnswer[label]);
+            answers[label] = new AnswerScore(s.Hit1, s.Chance, s.N, picked[label]);
         }
         return answers;
     }
