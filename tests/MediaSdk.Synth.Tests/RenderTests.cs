@@ -83,7 +83,7 @@ public sealed class RenderTests
     {
         // The row through a small square's centre, resized to the model's input as ffmpeg's area scale does: every
         // band, dot or check it crosses must keep at least 2 whole pixels of its own colour, or the patterns blur into
-        // one another (they did at 2 px elements: pattern questions stayed at chance).
+        // one another (as 2 px stripes and dots did).
         using var r = new SceneRenderer(SynthConfig.Default);
         foreach (string texture in new[] { "striped", "dotted", "checkered" })
         {
