@@ -65,8 +65,9 @@ public sealed class RenderTests
     {
         using var r = new SceneRenderer(SynthConfig.Default);
         foreach (string word in SynthConfig.Default.Words)
+        foreach (double at in new[] { 0.13, 0.87 }) // the sampler's two places
         {
-            SKBitmap frame = r.Render(Scene(texts: [new SynthText(word, "white", 0.5, 0.88, 0, 0)]), 0);
+            SKBitmap frame = r.Render(Scene(texts: [new SynthText(word, "white", 0.5, at, 0, 0)]), 0);
             int top = int.MaxValue, bottom = -1, left = int.MaxValue, right = -1;
             for (int y = 0; y < frame.Height; y++)
                 for (int x = 0; x < frame.Width; x++)
@@ -74,7 +75,7 @@ public sealed class RenderTests
                         (top, bottom, left, right) = (Math.Min(top, y), Math.Max(bottom, y), Math.Min(left, x), Math.Max(right, x));
             double height = (bottom - top + 1) * (double)SceneRenderer.ModelInputSize / frame.Height;
             Assert.True(height >= 20, $"'{word}' is {height:F1} px tall at {SceneRenderer.ModelInputSize} px");
-            Assert.True(left > 0 && right < frame.Width - 1 && bottom < frame.Height - 1, $"'{word}' is clipped: x {left}..{right}, y {top}..{bottom}");
+            Assert.True(left > 0 && right < frame.Width - 1 && top > 0 && bottom < frame.Height - 1, $"'{word}' at {at} is clipped: x {left}..{right}, y {top}..{bottom}");
         }
     }
 
