@@ -295,7 +295,7 @@ internal sealed class SceneSampler
             bool top = _rng.NextDouble() < 0.5;
             double start = duration == 0 ? 0 : R(U(0, 0.25 * duration)), end = duration == 0 ? 0 : R(U(0.75 * duration, duration));
             // The colour is fixed after the background is chosen (Finish), so keep a placeholder here.
-            return [new SynthText(word, "", 0.5, top ? 0.12 : 0.88, start, end)];
+            return [new SynthText(word, "", 0.5, top ? 0.13 : 0.87, start, end)];
         }
 
         /// <summary>Text colour: the object colour with the most luminance contrast against the background.</summary>
