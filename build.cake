@@ -67,38 +67,65 @@ Task("Test")
 
 // The demo clip comes from a small world of the default model's generator (a seed the model never trained on): a long
 // video with three events. It is asked the benchmark's two classification instructions, what the main object is (its
-// shape labels) and what it is doing (its motion labels), and the second pass explains each window (read-back).
+// shape labels) and what it is doing (its motion labels, with read-back), and each window's top tag is checked against
+// the scene graph, so the demo says itself how often the tags are right and what chance would give.
 const string DemoShapes = "a circle,a square,a triangle,a star,a hexagon,a cross,a diamond,a ring";
 const string DemoLabels = "moving left,moving right,moving up,moving down,rotating,growing,shrinking,bouncing,appearing,disappearing,colliding";
 
 Task("Demo")
     .Description("Generates a small synthetic world (artifacts/demo/world, a seed the default model never saw), tags one of its "
-        + "long test videos with the shape and the motion labels using the default model, and explains each window through read-back.")
+        + "long test videos with the shape and the motion labels using the default model, explains each window through read-back "
+        + "and scores each window's top tag against the scene graph.")
     .IsDependentOn("Build")
     .Does(() =>
 {
     var world = artifacts.Combine("demo").Combine("world");
     if (!FileExists(world.CombineWithFilePath("scenes.jsonl"))) Run($"synth --out {Quote(world.FullPath)} --config small --seed 7");
     const string id = "test-long-000000";
-    foreach (string line in System.IO.File.ReadLines(world.CombineWithFilePath("scenes.jsonl").FullPath))
-    {
-        var scene = System.Text.Json.JsonDocument.Parse(line).RootElement;
-        if (scene.GetProperty("id").GetString() != id) continue;
-        var objects = scene.GetProperty("objects").EnumerateArray().ToList();
-        Information($"Ground truth of {id} ({scene.GetProperty("duration").GetDouble()} s, from the scene graph):");
-        foreach (var e in scene.GetProperty("events").EnumerateArray())
-        {
-            var o = objects.First(x => x.GetProperty("id").GetInt32() == e.GetProperty("object").GetInt32());
-            Information($"  {e.GetProperty("start").GetDouble(),6:F2}-{e.GetProperty("end").GetDouble(),6:F2} s  "
-                + $"{o.GetProperty("colour").GetString()} {o.GetProperty("shape").GetString()}: {e.GetProperty("motion").GetString()}");
-        }
-    }
+    var scene = System.IO.File.ReadLines(world.CombineWithFilePath("scenes.jsonl").FullPath)
+        .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+        .First(s => s.GetProperty("id").GetString() == id);
+    var shapes = scene.GetProperty("objects").EnumerateArray().ToDictionary(o => o.GetProperty("id").GetInt32(), o => o.GetProperty("shape").GetString());
+    var events = scene.GetProperty("events").EnumerateArray()
+        .Select(e => (Start: e.GetProperty("start").GetDouble(), End: e.GetProperty("end").GetDouble(), Motion: e.GetProperty("motion").GetString(),
+            Object: e.GetProperty("object").GetInt32()))
+        .ToList();
+    Information($"Ground truth of {id} ({scene.GetProperty("duration").GetDouble()} s, from the scene graph): objects {string.Join(", ", shapes.Values.Distinct())}");
+    foreach (var e in events) Information($"  {e.Start,6:F2}-{e.End,6:F2} s  {shapes[e.Object]}: {e.Motion}");
     string clip = Quote(world.Combine("media").Combine("clips").Combine("test").CombineWithFilePath(id + ".mp4").FullPath);
-    Information("What is the main object? (the shape labels of image classification)");
-    Run($"tag {clip} --instruction \"What shape is shown?\" --labels \"{DemoShapes}\"");
-    Information("What is it doing? (the motion labels of video classification), with read-back");
-    Run($"tag {clip} --instruction \"What is the main object doing?\" --labels \"{DemoLabels}\" --explain");
+
+    Information("What is the main object? (the shape labels of image classification; right = a shape in the clip)");
+    DemoPass($"tag {clip} --format jsonl --instruction \"What shape is shown?\" --labels \"{DemoShapes}\"",
+        (start, end) => shapes.Values.Distinct().Select(s => "a " + s.Replace('-', ' ')).ToList(),
+        (double)shapes.Values.Distinct().Count() / DemoShapes.Split(',').Length);
+    // An event counts for a window when it fills at least half a second of it (the training clips are 2 s with one event).
+    // The label rule is SceneText.MotionLabel's: "move-right" -> "moving right", "collide" -> "colliding".
+    static string MotionLabel(string m) { var w = m.Split('-'); w[0] = w[0].TrimEnd('e') + "ing"; return string.Join(" ", w); }
+    Information("What is it doing? (the motion labels of video classification; right = an event filling >= 0.5 s of the window), with read-back");
+    DemoPass($"tag {clip} --format jsonl --instruction \"What is the main object doing?\" --labels \"{DemoLabels}\" --explain",
+        (start, end) => events.Where(e => Math.Min(end, e.End) - Math.Max(start, e.Start) >= 0.5).Select(e => MotionLabel(e.Motion)).Distinct().ToList(),
+        1.0 / DemoLabels.Split(',').Length);
 });
+
+// Runs one tag pass and prints each window's top tag beside the truth (labels any of which is right), then the count.
+void DemoPass(string arguments, Func<double, double, List<string>> truth, double chance)
+{
+    int scored = 0, right = 0;
+    foreach (string line in Capture(arguments).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+    {
+        var w = System.Text.Json.JsonDocument.Parse(line).RootElement;
+        if (w.GetProperty("type").GetString() != "window") continue;
+        double start = w.GetProperty("start").GetDouble(), end = w.GetProperty("end").GetDouble();
+        var top = w.GetProperty("tags").EnumerateArray().OrderByDescending(t => t.GetProperty("score").GetDouble()).First();
+        string label = top.GetProperty("label").GetString();
+        var answers = truth(start, end);
+        string mark = answers.Count == 0 ? " " : answers.Contains(label) ? "+" : "-";
+        if (answers.Count > 0) { scored++; if (mark == "+") right++; }
+        Information($"  {start,5:F2}-{end,5:F2} s  {mark} {label} {top.GetProperty("score").GetDouble():F3}   truth: {(answers.Count == 0 ? "(none; not scored)" : string.Join(" | ", answers))}");
+        if (w.TryGetProperty("explain", out var explain)) Information($"                 explain: {explain.GetString().ReplaceLineEndings(" ")}");
+    }
+    Information($"  right in {right} of {scored} windows (chance about {chance * scored:F1})");
+}
 
 Task("Bench")
     .Description("Runs bench/MediaSdk.Benchmarks (benchmarks a-d and f, about 8-12 minutes) and regenerates docs/benchmarks.md. "
