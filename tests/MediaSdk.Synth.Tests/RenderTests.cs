@@ -80,62 +80,6 @@ public sealed class RenderTests
     }
 
     [Fact]
-    public void Render_EveryTextureOnASmallObject_KeepsWholeBandsAtModelInput()
-    {
-        // The row through a small square's centre, resized to the model's input as ffmpeg's area scale does: every
-        // band, dot or check it crosses must keep at least 2 whole pixels of its own colour, or the patterns blur into
-        // one another (as 2 px stripes and dots did).
-        using var r = new SceneRenderer(SynthConfig.Default);
-        foreach (string texture in new[] { "striped", "dotted", "checkered" })
-        {
-            var obj = new SynthObject { Id = 0, Shape = "square", Colour = "yellow", Size = "small", Texture = texture, X = 0.5, Y = 0.5 };
-            SKBitmap frame = r.Render(Scene(objects: [obj]), 0);
-            float[] row = AreaResizedCentreRow(frame, SceneRenderer.ModelInputSize, out float baseLevel, out float patternLevel);
-            // Classify each pixel inside the object by the nearer of the two levels; count the runs of each.
-            var runs = new List<(bool Pattern, int Length)>();
-            int half = (int)(0.17 / 2 * SceneRenderer.ModelInputSize * 0.75); // inside the square's edge (0.82 of its radius)
-            int c = SceneRenderer.ModelInputSize / 2;
-            for (int x = c - half; x < c + half; x++)
-            {
-                bool pattern = Math.Abs(row[x] - patternLevel) < Math.Abs(row[x] - baseLevel);
-                bool clean = Math.Abs(row[x] - (pattern ? patternLevel : baseLevel)) < 0.2f * Math.Abs(patternLevel - baseLevel);
-                if (runs.Count > 0 && runs[^1].Pattern == pattern) runs[^1] = (pattern, runs[^1].Length + (clean ? 1 : 0));
-                else runs.Add((pattern, clean ? 1 : 0));
-            }
-            Assert.True(runs.Count >= 2, $"{texture}: the row through a small object shows no pattern at {SceneRenderer.ModelInputSize} px");
-            // The first and last run may be cut by the window; the inner ones are whole bands.
-            for (int i = 1; i < runs.Count - 1; i++)
-                Assert.True(runs[i].Length >= 2, $"{texture}: a {(runs[i].Pattern ? "pattern" : "base")} band keeps {runs[i].Length} clean px at {SceneRenderer.ModelInputSize} px");
-        }
-    }
-
-    /// <summary>Luma of the frame's middle row after an exact area (box) resize to <paramref name="size"/> x <paramref name="size"/>;
-    /// with the luma of the yellow object colour and of its pattern colour.</summary>
-    private static float[] AreaResizedCentreRow(SKBitmap frame, int size, out float baseLevel, out float patternLevel)
-    {
-        static float Luma(SKColor c) => (0.299f * c.Red) + (0.587f * c.Green) + (0.114f * c.Blue);
-        baseLevel = Luma(new SKColor(0xF0, 0xE0, 0x20));
-        patternLevel = baseLevel * 0.45f; // PatternColour mixes a light colour 55% towards black
-        double scale = (double)frame.Width / size;
-        int y = size / 2;
-        var row = new float[size];
-        for (int x = 0; x < size; x++)
-        {
-            double sum = 0, weight = 0;
-            for (int sy = (int)(y * scale); sy < Math.Ceiling((y + 1) * scale); sy++)
-            for (int sx = (int)(x * scale); sx < Math.Ceiling((x + 1) * scale); sx++)
-            {
-                double wy = Math.Min(sy + 1, (y + 1) * scale) - Math.Max(sy, y * scale);
-                double wx = Math.Min(sx + 1, (x + 1) * scale) - Math.Max(sx, x * scale);
-                sum += wx * wy * Luma(frame.GetPixel(sx, sy));
-                weight += wx * wy;
-            }
-            row[x] = (float)(sum / weight);
-        }
-        return row;
-    }
-
-    [Fact]
     public void Render_OverlappingObjects_SubjectOnTopUnlessOccluder()
     {
         using var r = new SceneRenderer(SynthConfig.Default);

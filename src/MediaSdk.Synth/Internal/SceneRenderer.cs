@@ -189,28 +189,28 @@ internal sealed class SceneRenderer : IDisposable
     }
 
     /// <summary>
-    /// Stripes, dots or checks in object units (radius 1), so the pattern turns and scales with the object. Every band,
-    /// dot and check is 0.4 units or more: on a small object (radius 0.085 of the frame) that is 3.3 px at
-    /// <see cref="ModelInputSize"/>, so the three patterns stay apart after the model's resize.
+    /// Stripes, dots or checks in object units (radius 1), so the pattern turns and scales with the object. Bands and
+    /// dots are 2 px across on a small object at <see cref="ModelInputSize"/>. World v2 drew them at least 0.4 units
+    /// across: pattern questions stayed at chance and shape scores fell (docs/results.md, "World v2"), so they stay fine.
     /// </summary>
     private void DrawTexture(SKCanvas canvas, string texture)
     {
         switch (texture)
         {
             case "striped":
-                for (float x = -1.4f; x < 1.2f; x += 0.8f)
-                    canvas.DrawRect(x, -1.2f, 0.4f, 2.4f, _fill);
+                for (float x = -1.2f; x < 1.2f; x += 0.5f)
+                    canvas.DrawRect(x, -1.2f, 0.25f, 2.4f, _fill);
                 break;
             case "dotted":
-                for (float y = -0.8f; y <= 0.81f; y += 0.8f)
-                    for (float x = -0.8f; x <= 0.81f; x += 0.8f)
-                        canvas.DrawCircle(x, y, 0.22f, _fill);
+                for (float y = -1.0f; y <= 1.01f; y += 0.5f)
+                    for (float x = -1.0f; x <= 1.01f; x += 0.5f)
+                        canvas.DrawCircle(x, y, 0.13f, _fill);
                 break;
             case "checkered":
-                for (int iy = 0; iy < 4; iy++)
-                    for (int ix = 0; ix < 4; ix++)
+                for (int iy = 0; iy < 6; iy++)
+                    for (int ix = 0; ix < 6; ix++)
                         if (((ix + iy) & 1) == 0)
-                            canvas.DrawRect(-1.2f + (ix * 0.6f), -1.2f + (iy * 0.6f), 0.6f, 0.6f, _fill);
+                            canvas.DrawRect(-1.2f + (ix * 0.4f), -1.2f + (iy * 0.4f), 0.4f, 0.4f, _fill);
                 break;
         }
     }
