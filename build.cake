@@ -121,7 +121,8 @@ void DemoPass(string arguments, Func<double, double, List<string>> truth, double
         var answers = truth(start, end);
         string mark = answers.Count == 0 ? " " : answers.Contains(label) ? "+" : "-";
         if (answers.Count > 0) { scored++; if (mark == "+") right++; }
-        Information($"  {start,5:F2}-{end,5:F2} s  {mark} {label} {top.GetProperty("score").GetDouble():F3}   truth: {(answers.Count == 0 ? "(none; not scored)" : string.Join(" | ", answers))}");
+        string partial = w.GetProperty("partial").GetBoolean() ? "*" : " "; // the clip ended inside the window
+        Information($"  {start,5:F2}-{end,5:F2}{partial}s  {mark} {label} {top.GetProperty("score").GetDouble():F3}   truth: {(answers.Count == 0 ? "(none; not scored)" : string.Join(" | ", answers))}");
         if (w.TryGetProperty("explain", out var explain)) Information($"                 explain: {explain.GetString().ReplaceLineEndings(" ")}");
     }
     Information($"  right in {right} of {scored} windows (chance about {chance * scored:F1})");
