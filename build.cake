@@ -90,27 +90,27 @@ Task("Demo")
         .Select(e => (Start: e.GetProperty("start").GetDouble(), End: e.GetProperty("end").GetDouble(), Motion: e.GetProperty("motion").GetString(),
             Object: e.GetProperty("object").GetInt32()))
         .ToList();
-    Information($"Ground truth of {id} ({scene.GetProperty("duration").GetDouble()} s, from the scene graph): objects {string.Join(", ", shapes.Values.Distinct())}");
+    var present = shapes.Values.Distinct().Select(s => "a " + s.Replace('-', ' ')).ToList(); // as the shape labels say it
+    Information($"Ground truth of {id} ({scene.GetProperty("duration").GetDouble()} s, from the scene graph): {string.Join(", ", present)}");
     foreach (var e in events) Information($"  {e.Start,6:F2}-{e.End,6:F2} s  {shapes[e.Object]}: {e.Motion}");
     string clip = Quote(world.Combine("media").Combine("clips").Combine("test").CombineWithFilePath(id + ".mp4").FullPath);
 
     Information("What is the main object? (the shape labels of image classification; right = a shape in the clip)");
-    DemoPass($"tag {clip} --format jsonl --instruction \"What shape is shown?\" --labels \"{DemoShapes}\"",
-        (start, end) => shapes.Values.Distinct().Select(s => "a " + s.Replace('-', ' ')).ToList(),
-        (double)shapes.Values.Distinct().Count() / DemoShapes.Split(',').Length);
+    DemoPass($"tag {clip} --format jsonl --instruction \"What shape is shown?\" --labels \"{DemoShapes}\"", DemoShapes, (start, end) => present);
     // An event counts for a window when it fills at least half a second of it (the training clips are 2 s with one event).
     // The label rule is SceneText.MotionLabel's: "move-right" -> "moving right", "collide" -> "colliding".
     static string MotionLabel(string m) { var w = m.Split('-'); w[0] = w[0].TrimEnd('e') + "ing"; return string.Join(" ", w); }
     Information("What is it doing? (the motion labels of video classification; right = an event filling >= 0.5 s of the window), with read-back");
-    DemoPass($"tag {clip} --format jsonl --instruction \"What is the main object doing?\" --labels \"{DemoLabels}\" --explain",
-        (start, end) => events.Where(e => Math.Min(end, e.End) - Math.Max(start, e.Start) >= 0.5).Select(e => MotionLabel(e.Motion)).Distinct().ToList(),
-        1.0 / DemoLabels.Split(',').Length);
+    DemoPass($"tag {clip} --format jsonl --instruction \"What is the main object doing?\" --labels \"{DemoLabels}\" --explain", DemoLabels,
+        (start, end) => events.Where(e => Math.Min(end, e.End) - Math.Max(start, e.Start) >= 0.5).Select(e => MotionLabel(e.Motion)).Distinct().ToList());
 });
 
-// Runs one tag pass and prints each window's top tag beside the truth (labels any of which is right), then the count.
-void DemoPass(string arguments, Func<double, double, List<string>> truth, double chance)
+// Runs one tag pass and prints each window's top tag beside the truth (labels any of which is right), then the count
+// and what picking one of the comma-separated labels at random would score (the sum of each window's right share).
+void DemoPass(string arguments, string labels, Func<double, double, List<string>> truth)
 {
-    int scored = 0, right = 0;
+    int scored = 0, right = 0, labelCount = labels.Split(',').Length;
+    double chance = 0;
     foreach (string line in Capture(arguments).Split('\n', StringSplitOptions.RemoveEmptyEntries))
     {
         var w = System.Text.Json.JsonDocument.Parse(line).RootElement;
@@ -120,12 +120,12 @@ void DemoPass(string arguments, Func<double, double, List<string>> truth, double
         string label = top.GetProperty("label").GetString();
         var answers = truth(start, end);
         string mark = answers.Count == 0 ? " " : answers.Contains(label) ? "+" : "-";
-        if (answers.Count > 0) { scored++; if (mark == "+") right++; }
+        if (answers.Count > 0) { scored++; chance += (double)answers.Count / labelCount; if (mark == "+") right++; }
         string partial = w.GetProperty("partial").GetBoolean() ? "*" : " "; // the clip ended inside the window
         Information($"  {start,5:F2}-{end,5:F2}{partial}s  {mark} {label} {top.GetProperty("score").GetDouble():F3}   truth: {(answers.Count == 0 ? "(none; not scored)" : string.Join(" | ", answers))}");
         if (w.TryGetProperty("explain", out var explain)) Information($"                 explain: {explain.GetString().ReplaceLineEndings(" ")}");
     }
-    Information($"  right in {right} of {scored} windows (chance about {chance * scored:F1})");
+    Information($"  right in {right} of {scored} windows (chance {chance:F1})");
 }
 
 Task("Bench")
