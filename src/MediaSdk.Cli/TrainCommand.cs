@@ -47,7 +47,7 @@ internal static class TrainCommand
     };
     private static readonly Option<string> s_motionKeepTasks = new("--motion-keep-tasks") { Description = "Comma-separated tasks whose pairs are video label pairs (video query, label text) for --motion-keep.", DefaultValueFactory = _ => "" };
     private static readonly Option<int> s_motionKeepVideos = new("--motion-keep-videos") { Description = "Labelled videos per step for --motion-keep (three frames each).", DefaultValueFactory = _ => 6 };
-    private static readonly Option<string> s_stemWarmupTasks = new("--stem-warmup-tasks") { Description = "Comma-separated tasks whose pairs are label pairs (media query, label text) for --stem-warmup.", DefaultValueFactory = _ => "" };
+    private static readonly Option<string> s_stemWarmupTasks = new("--stem-warmup-tasks") { Description = "Comma-separated tasks whose pairs are label pairs (media query, label text) for --stem-warmup; each task is its own classification (e.g. image-label,image-colour).", DefaultValueFactory = _ => "" };
     private static readonly Option<string> s_taskWeight = new("--task-weight") { Description = "Comma-separated TASK=N: each pair of TASK enters an epoch N times (default 1; 0 leaves the task out).", DefaultValueFactory = _ => "" };
     private static readonly Option<double> s_weightDecay = new("--weight-decay") { Description = "AdamW weight decay.", DefaultValueFactory = _ => 0.01 };
     private static readonly Option<double> s_clip = new("--clip") { Description = "Gradient-norm clip (0 = off).", DefaultValueFactory = _ => 1.0 };

@@ -37,7 +37,9 @@ internal sealed class StemWarmup : IDisposable
     private readonly BtokModel _model;
     private readonly List<TrainingExample> _examples = [];
     private readonly List<int> _labels = [];
+    private readonly List<int> _tasks = [];
     private readonly int _classes;
+    private readonly Tensor? _taskClasses; // [tasks, classes]: each task's own labels; null with one task
     private readonly Device _device;
     private readonly bool _motion;
     private Linear? _head;
@@ -55,17 +57,27 @@ internal sealed class StemWarmup : IDisposable
         _device = device;
         _motion = motion;
         string flag = motion ? "--motion-keep-tasks" : "--stem-warmup-tasks";
-        var classes = new Dictionary<string, int>(StringComparer.Ordinal);
-        var wanted = new HashSet<string>(tasks, StringComparer.Ordinal);
+        // Classes are (task, label): each task is its own classification, so an image that is both "a ring" and "red" has
+        // one right answer per task and the softmax of each pair runs over its own task's labels only.
+        var classes = new Dictionary<(int Task, string Label), int>();
+        var taskIds = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (string task in tasks) taskIds.TryAdd(task, taskIds.Count);
         foreach (TrainingExample e in examples)
         {
-            if (!wanted.Contains(e.Task) || e.Query.Pixels is null || (motion && e.Query.Frames < 2)) continue;
+            if (!taskIds.TryGetValue(e.Task, out int task) || e.Query.Pixels is null || (motion && e.Query.Frames < 2)) continue;
             string label = string.Join(',', e.Positive.TextIds);
-            if (!classes.TryGetValue(label, out int id)) classes[label] = id = classes.Count;
+            if (!classes.TryGetValue((task, label), out int id)) classes[(task, label)] = id = classes.Count;
             _examples.Add(e);
             _labels.Add(id);
+            _tasks.Add(task);
         }
         _classes = classes.Count;
+        if (taskIds.Count > 1)
+        {
+            var own = new bool[taskIds.Count * _classes];
+            foreach (((int task, _), int id) in classes) own[(task * _classes) + id] = true;
+            _taskClasses = tensor(own, [taskIds.Count, _classes], device: device);
+        }
         // Fewer pairs than a batch is allowed (batches then repeat pairs, each with its own flip and shift).
         if (_classes < 2)
             throw new ArgumentException(
@@ -215,21 +227,29 @@ internal sealed class StemWarmup : IDisposable
     {
         var pooled = new List<Tensor>(count);
         var labels = new long[count];
+        var tasks = new long[count];
         for (int b = 0; b < count; b++)
         {
             int i = next();
             pooled.Add(_motion ? MotionPool(_examples[i].Query) : Pool(Augment(_examples[i].Query, random)));
             labels[b] = _labels[i];
+            tasks[b] = _tasks[i];
         }
         Tensor embedding = stack(pooled, 0);
         embedding = embedding / embedding.norm(1, keepdim: true).clamp_min(1e-12);
         // A fixed logit scale of 1 / 0.05, the order of the InfoNCE temperature the main run uses.
         logits = head.forward(embedding * 20);
+        if (_taskClasses is not null)
+            logits = logits.masked_fill(_taskClasses.index_select(0, tensor(tasks, device: _device)).logical_not(), -1e4);
         target = tensor(labels, device: _device);
         return nn.functional.cross_entropy(logits, target);
     }
 
-    public void Dispose() => _head?.Dispose();
+    public void Dispose()
+    {
+        _head?.Dispose();
+        _taskClasses?.Dispose();
+    }
 
     /// <summary>Steps of the linear learning-rate ramp: a tenth, at most 100 (as the main run's default).</summary>
     public static int RampSteps(int steps) => Math.Max(1, Math.Min(100, steps / 10));

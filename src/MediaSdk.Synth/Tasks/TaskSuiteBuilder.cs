@@ -25,6 +25,13 @@ public static class TaskSuiteBuilder
     /// <summary>Instruction of an image classification query (and its training pairs).</summary>
     public const string ImageClassInstruction = "What shape is shown?";
 
+    /// <summary>Instruction of the training pairs that name an image's main object's colour (no benchmark task asks it in
+    /// this form; image QA asks the colour of a named object).</summary>
+    public const string ImageColourInstruction = "What colour is the main object?";
+
+    /// <summary>Instruction of the training pairs that name an image's main object's pattern (as <see cref="ImageColourInstruction"/>).</summary>
+    public const string ImagePatternInstruction = "What pattern does the main object have?";
+
     /// <summary>Instruction of a video classification query (and its training pairs).</summary>
     public const string VideoClassInstruction = "What is the main object doing?";
 
@@ -292,9 +299,17 @@ public static class TaskSuiteBuilder
                     Captions(pairs, s, image, "image-caption", "text-image", c.Options.TrainImageCaptionPairs, c, random);
                     if (SceneText.SalientShape(s) is string shape && c.Vocab.Shapes.Contains(shape))
                     {
-                        string label = SceneText.ShapeLabel(shape);
-                        pairs.Add(new TrainPair("image-label", BenchSide.OfImage(s.Media, instruction: ImageClassInstruction), BenchSide.OfText(label),
-                            OtherLabels(label, c.Vocab.Shapes.Select(SceneText.ShapeLabel)), label, Batch: "image-caption"));
+                        pairs.Add(LabelPair("image-label", BenchSide.OfImage(s.Media, instruction: ImageClassInstruction), SceneText.ShapeLabel(shape),
+                            c.Vocab.Shapes.Select(SceneText.ShapeLabel), "image-caption"));
+                        // The same subject's colour and pattern: labels the vision warm-up can teach beside shape (docs/training.md).
+                        SynthObject subject = s.Objects[0];
+                        if (c.Vocab.Colours.Contains(subject.Colour))
+                            pairs.Add(LabelPair("image-colour", BenchSide.OfImage(s.Media, instruction: ImageColourInstruction), subject.Colour, c.Vocab.Colours, "image-caption"));
+                        if (c.Vocab.Textures.Contains(subject.Texture))
+                        {
+                            pairs.Add(LabelPair("image-pattern", BenchSide.OfImage(s.Media, instruction: ImagePatternInstruction), SceneText.TextureNoun(subject.Texture),
+                                c.Vocab.Textures.Select(SceneText.TextureNoun), "image-caption"));
+                        }
                     }
                     SceneQuestion[] questions = [.. SceneText.ImageQuestions(s, c.Vocab, c.Counts, c.Words)];
                     random.Shuffle(questions);
@@ -308,9 +323,8 @@ public static class TaskSuiteBuilder
                     Captions(pairs, s, video, "video-caption", "text-video", c.Options.TrainCaptionPairs, c, random);
                     if (SceneText.SalientMotion(s) is string motion && c.Vocab.Motions.Contains(motion))
                     {
-                        string label = SceneText.MotionLabel(motion);
-                        pairs.Add(new TrainPair("video-label", BenchSide.OfVideo(s.Media, instruction: VideoClassInstruction), BenchSide.OfText(label),
-                            OtherLabels(label, c.Vocab.Motions.Select(SceneText.MotionLabel)), label, Batch: "video-caption"));
+                        pairs.Add(LabelPair("video-label", BenchSide.OfVideo(s.Media, instruction: VideoClassInstruction), SceneText.MotionLabel(motion),
+                            c.Vocab.Motions.Select(SceneText.MotionLabel), "video-caption"));
                     }
                     foreach (SceneQuestion q in SceneText.VideoQuestions(s, c.Vocab))
                         pairs.Add(QaPair("video-qa", BenchSide.OfVideo(s.Media, text: q.Question), q, c, random));
@@ -336,12 +350,13 @@ public static class TaskSuiteBuilder
     }
 
     /// <summary>
-    /// A label pair's negatives: every other class, so each step scores the label against all classes as the benchmark
-    /// does. (Label pairs ride in caption batches, "batch" in the manifest: batches of 8-11 distinct short labels alone
+    /// A label pair (media + instruction -> label, target the label) whose negatives are every other class, so each step
+    /// scores the label against all classes as the benchmark does. (Label pairs ride in caption batches, "batch" in the manifest: batches of 8-11 distinct short labels alone
     /// collapse every label text onto one embedding within a few steps; docs/results.md "Where learning stalls".)
     /// </summary>
-    private static List<BenchSide> OtherLabels(string label, IEnumerable<string> classes) =>
-        [.. classes.Distinct(StringComparer.Ordinal).Where(l => !string.Equals(l, label, StringComparison.Ordinal)).Select(BenchSide.OfText)];
+    private static TrainPair LabelPair(string task, BenchSide query, string label, IEnumerable<string> classes, string batch) =>
+        new(task, query, BenchSide.OfText(label),
+            [.. classes.Distinct(StringComparer.Ordinal).Where(l => !string.Equals(l, label, StringComparison.Ordinal)).Select(BenchSide.OfText)], label, Batch: batch);
 
     private static void Captions(List<TrainPair> pairs, SynthScene s, BenchSide media, string toText, string toMedia, int count, Context c, Random random)
     {

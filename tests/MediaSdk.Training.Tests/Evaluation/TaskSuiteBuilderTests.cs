@@ -161,8 +161,36 @@ public sealed class TaskSuiteBuilderTests : IDisposable
             else Assert.Equal(SceneLists.Vocab.Motions.Count - 1, negatives.Length);
         }
         // Every other task keeps batches of its own.
-        Assert.All(Lines(Path.Combine(dir, "train.jsonl")).Where(p => !p.GetProperty("task").GetString()!.EndsWith("-label", StringComparison.Ordinal)),
+        Assert.All(Lines(Path.Combine(dir, "train.jsonl")).Where(p => p.GetProperty("task").GetString() is not ("image-label" or "video-label" or "image-colour" or "image-pattern")),
             p => Assert.False(p.TryGetProperty("batch", out _)));
+    }
+
+    [Theory]
+    [InlineData("image-colour")]
+    [InlineData("image-pattern")]
+    public void Write_AttributePairs_NameTheLabelledSubjectsAttributeAgainstEveryOtherValue(string task)
+    {
+        string dir = WriteSuite("s");
+        Dictionary<string, SynthScene> byMedia = _scenes.ToDictionary(s => s.Media);
+        List<JsonElement> lines = [.. Lines(Path.Combine(dir, "train.jsonl"))];
+        string[] labelled = [.. lines.Where(p => p.GetProperty("task").GetString() == "image-label").Select(p => p.GetProperty("query").GetProperty("image").GetString()!)];
+        List<JsonElement> pairs = [.. lines.Where(p => p.GetProperty("task").GetString() == task)];
+        // One per labelled image: the same salient subject, so "the main object" has one answer.
+        Assert.Equal(labelled, pairs.Select(p => p.GetProperty("query").GetProperty("image").GetString()!));
+        bool colour = task == "image-colour";
+        string[] values = colour ? [.. SceneLists.Vocab.Colours] : [.. SceneLists.Vocab.Textures.Select(SceneText.TextureNoun)];
+        foreach (JsonElement pair in pairs)
+        {
+            SynthObject subject = byMedia[pair.GetProperty("query").GetProperty("image").GetString()!].Objects[0];
+            Assert.Equal(colour ? TaskSuiteBuilder.ImageColourInstruction : TaskSuiteBuilder.ImagePatternInstruction,
+                pair.GetProperty("query").GetProperty("instruction").GetString());
+            string positive = pair.GetProperty("positive").GetProperty("text").GetString()!;
+            Assert.Equal(colour ? subject.Colour : SceneText.TextureNoun(subject.Texture), positive);
+            Assert.Equal(positive, pair.GetProperty("target").GetProperty("text").GetString());
+            Assert.Equal("image-caption", pair.GetProperty("batch").GetString());
+            string[] negatives = [.. pair.GetProperty("negatives").EnumerateArray().Select(n => n.GetProperty("text").GetString()!)];
+            Assert.Equal(values.Order(), negatives.Append(positive).Order());
+        }
     }
 
     [Fact]
@@ -294,7 +322,7 @@ public sealed class TaskSuiteBuilderTests : IDisposable
         IReadOnlyList<ManifestEntry> train = await TrainingManifest.ParseAsync(Path.Combine(dir, "train.jsonl"), TestContext.Current.CancellationToken);
         Assert.True(train.Count > 100);
         Assert.Contains(train, e => e.Task == "video-qa" && e.TargetText is not null && e.Negatives.Count > 0);
-        Assert.Equal(["image-caption", "image-label", "image-qa", "moment", "moment-caption", "text-image", "text-video", "video-caption", "video-label", "video-qa"],
+        Assert.Equal(["image-caption", "image-colour", "image-label", "image-pattern", "image-qa", "moment", "moment-caption", "text-image", "text-video", "video-caption", "video-label", "video-qa"],
             train.Select(e => e.Task).Distinct().Order(StringComparer.Ordinal));
     }
 }
