@@ -216,28 +216,43 @@ public static class BtokTrainer
         using StemWarmup? own = keeper is null ? new StemWarmup(model, examples, options.StemWarmupTasks, device) : null;
         StemWarmup warmup = keeper ?? own!;
         Log.StemWarmupStarts(logger, options.StemWarmupSteps, warmup.Count, warmup.Classes);
-        double peak = options.LearningRate ?? 1e-3, lossSum = 0, accuracySum = 0;
+        double peak = options.LearningRate ?? 1e-3, lossSum = 0;
         int window = 0;
+        var hits = new int[warmup.Tasks.Count];
+        var pairs = new int[warmup.Tasks.Count];
         // The warm-up runs only at step 0, so a warmup.jsonl already here is from a run stopped before its first checkpoint.
         string path = Path.Combine(options.OutputDirectory, "warmup.jsonl");
         File.Delete(path);
         using var log = new TrainingLog(path);
-        warmup.Run(options.StemWarmupSteps, options.BatchSize, peak, options.Seed, (step, loss, accuracy, ms) =>
+        warmup.Run(options.StemWarmupSteps, options.BatchSize, peak, options.Seed, s =>
         {
             var record = new TrainingStepRecord
             {
-                Step = step + 1, TotalSteps = options.StemWarmupSteps, Loss = loss, InfoNce = loss, LambdaEffective = 0, Accuracy = accuracy,
-                LearningRate = Schedule(step, options.StemWarmupSteps, StemWarmup.RampSteps(options.StemWarmupSteps), peak), GradNorm = 0,
-                StepMilliseconds = ms, ElapsedSeconds = clock.Elapsed.TotalSeconds, Task = StemWarmupTask,
+                Step = s.Step + 1, TotalSteps = options.StemWarmupSteps, Loss = s.Loss, InfoNce = s.Loss, LambdaEffective = 0, Accuracy = s.Accuracy,
+                TaskAccuracy = warmup.Tasks.Count < 2 ? null
+                    : Enumerable.Range(0, warmup.Tasks.Count).Where(t => s.TaskPairs[t] > 0)
+                        .ToDictionary(t => warmup.Tasks[t], t => s.TaskHits[t] / (double)s.TaskPairs[t]),
+                LearningRate = Schedule(s.Step, options.StemWarmupSteps, StemWarmup.RampSteps(options.StemWarmupSteps), peak), GradNorm = 0,
+                StepMilliseconds = s.Milliseconds, ElapsedSeconds = clock.Elapsed.TotalSeconds, Task = StemWarmupTask,
             };
             log.Write(record);
             progress?.Report(record);
-            lossSum += loss;
-            accuracySum += accuracy;
-            if (++window == 100 || step + 1 == options.StemWarmupSteps)
+            lossSum += s.Loss;
+            for (int t = 0; t < hits.Length; t++)
             {
-                Log.StemWarmupProgress(logger, step + 1, options.StemWarmupSteps, lossSum / window, accuracySum / window);
-                lossSum = accuracySum = window = 0;
+                hits[t] += s.TaskHits[t];
+                pairs[t] += s.TaskPairs[t];
+            }
+            if (++window == 100 || s.Step + 1 == options.StemWarmupSteps)
+            {
+                // Per task as well: tasks learn at different speeds, and the mean hides a task left at chance.
+                string perTask = hits.Length < 2 ? "" : " (" + string.Join(", ",
+                    warmup.Tasks.Select((name, t) => $"{name} {(pairs[t] == 0 ? 0 : hits[t] / (double)pairs[t]):F3}")) + ")";
+                double accuracy = hits.Sum() / (double)pairs.Sum();
+                Log.StemWarmupProgress(logger, s.Step + 1, options.StemWarmupSteps, lossSum / window, accuracy, perTask);
+                lossSum = window = 0;
+                Array.Clear(hits);
+                Array.Clear(pairs);
             }
         }, ct);
     }

@@ -13,8 +13,8 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Information, Message = "Vision warm-up: {Steps} steps on {Count} label pairs, {Classes} labels")]
     public static partial void StemWarmupStarts(ILogger logger, int steps, int count, int classes);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Vision warm-up step {Step}/{Steps}: loss {Loss:F3}, accuracy {Accuracy:F3}")]
-    public static partial void StemWarmupProgress(ILogger logger, int step, int steps, double loss, double accuracy);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Vision warm-up step {Step}/{Steps}: loss {Loss:F3}, accuracy {Accuracy:F3}{PerTask}")]
+    public static partial void StemWarmupProgress(ILogger logger, int step, int steps, double loss, double accuracy, string perTask);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Exported the model to {Directory}")]
     public static partial void ModelExported(ILogger logger, string directory);

@@ -38,6 +38,7 @@ internal sealed class StemWarmup : IDisposable
     private readonly List<TrainingExample> _examples = [];
     private readonly List<int> _labels = [];
     private readonly List<int> _tasks = [];
+    private readonly string[] _taskNames;
     private readonly int _classes;
     private readonly Tensor? _taskClasses; // [tasks, classes]: each task's own labels; null with one task
     private readonly Device _device;
@@ -62,6 +63,7 @@ internal sealed class StemWarmup : IDisposable
         var classes = new Dictionary<(int Task, string Label), int>();
         var taskIds = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (string task in tasks) taskIds.TryAdd(task, taskIds.Count);
+        _taskNames = [.. taskIds.Keys];
         foreach (TrainingExample e in examples)
         {
             if (!taskIds.TryGetValue(e.Task, out int task) || e.Query.Pixels is null || (motion && e.Query.Frames < 2)) continue;
@@ -114,15 +116,18 @@ internal sealed class StemWarmup : IDisposable
     /// <summary>Distinct labels (the head's classes).</summary>
     public int Classes => _classes;
 
+    /// <summary>The warm-up tasks, in the order of <see cref="StemWarmupStep.TaskHits"/>.</summary>
+    public IReadOnlyList<string> Tasks => _taskNames;
+
     /// <summary>Runs <paramref name="steps"/> AdamW steps on the vision stem (a linear ramp of <see cref="RampSteps"/>, then linear decay to zero).</summary>
     /// <param name="steps">Optimiser steps.</param>
     /// <param name="batchSize">Labelled pairs per step.</param>
     /// <param name="lr">Peak learning rate.</param>
     /// <param name="seed">Seeds the head, the batch order and the augmentation.</param>
-    /// <param name="onStep">Receives (0-based step, loss, batch accuracy, milliseconds) after every step.</param>
+    /// <param name="onStep">Receives every step's loss and accuracy, overall and per task.</param>
     /// <param name="ct">Checked between steps.</param>
     /// <exception cref="InvalidOperationException">This is the motion readout, which trains only along the main run.</exception>
-    public void Run(int steps, int batchSize, double lr, int seed, Action<int, double, double, double>? onStep, CancellationToken ct)
+    public void Run(int steps, int batchSize, double lr, int seed, Action<StemWarmupStep>? onStep, CancellationToken ct)
     {
         if (_motion) throw new InvalidOperationException("The motion head trains along the main run (KeepBackward), not in a warm-up.");
         var random = new Random(unchecked(seed * 7_919 + 3));
@@ -154,13 +159,22 @@ internal sealed class StemWarmup : IDisposable
                         cursor = 0;
                     }
                     return order[cursor++];
-                }, random, out Tensor logits, out Tensor target);
+                }, random, out Tensor logits, out Tensor target, out long[] tasks);
                 optimizer.zero_grad();
                 loss.backward();
                 nn.utils.clip_grad_norm_(all, 1.0);
                 optimizer.step();
-                double accuracy = logits.argmax(1).eq(target).sum().ToInt64() / (double)batchSize;
-                onStep?.Invoke(step, loss.ToDouble(), accuracy, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                if (onStep is null) continue;
+                bool[] hit = logits.argmax(1).eq(target).data<bool>().ToArray();
+                var taskHits = new int[_taskNames.Length];
+                var taskPairs = new int[_taskNames.Length];
+                for (int b = 0; b < batchSize; b++)
+                {
+                    taskPairs[tasks[b]]++;
+                    if (hit[b]) taskHits[tasks[b]]++;
+                }
+                onStep(new StemWarmupStep(step, loss.ToDouble(), taskHits.Sum() / (double)batchSize, taskHits, taskPairs,
+                    Stopwatch.GetElapsedTime(t0).TotalMilliseconds));
             }
         }
         finally
@@ -185,7 +199,7 @@ internal sealed class StemWarmup : IDisposable
         Linear head = _head ?? throw new InvalidOperationException("The warm-up head does not exist yet; run the warm-up or load the head first.");
         using DisposeScope scope = NewDisposeScope();
         var random = new Random(unchecked(seed * 7_919 + (_motion ? 7 : 5) + step * 104_729));
-        Tensor loss = Loss(head, batchSize, () => random.Next(_examples.Count), random, out _, out _);
+        Tensor loss = Loss(head, batchSize, () => random.Next(_examples.Count), random, out _, out _, out _);
         (loss * weight).backward();
         return loss.ToDouble();
     }
@@ -223,11 +237,11 @@ internal sealed class StemWarmup : IDisposable
     /// <summary>Cross-entropy of <paramref name="head"/> over the read-out media of <paramref name="count"/> pairs drawn by
     /// <paramref name="next"/> (each draw before its augmentation, on the same random stream): max-pooled and augmented for
     /// the warm-up head, the motion readout for the motion head.</summary>
-    private Tensor Loss(Linear head, int count, Func<int> next, Random random, out Tensor logits, out Tensor target)
+    private Tensor Loss(Linear head, int count, Func<int> next, Random random, out Tensor logits, out Tensor target, out long[] tasks)
     {
         var pooled = new List<Tensor>(count);
         var labels = new long[count];
-        var tasks = new long[count];
+        tasks = new long[count];
         for (int b = 0; b < count; b++)
         {
             int i = next();
@@ -283,3 +297,7 @@ internal sealed class StemWarmup : IDisposable
         return frames.roll([dy, dx], [2L, 3L]);
     }
 }
+
+/// <summary>One step of <see cref="StemWarmup.Run"/>: 0-based step, the loss, the batch accuracy, and per task (in the
+/// order of <see cref="StemWarmup.Tasks"/>) the batch's right answers and pairs.</summary>
+internal readonly record struct StemWarmupStep(int Step, double Loss, double Accuracy, int[] TaskHits, int[] TaskPairs, double Milliseconds);

@@ -31,7 +31,7 @@ public sealed class StemWarmupTests : IDisposable
         Assert.Equal(48, warmup.Count);
         Assert.Equal(3, warmup.Classes);
         var accuracy = new List<double>();
-        warmup.Run(80, 12, 3e-3, seed: 1, (_, _, a, _) => accuracy.Add(a), CancellationToken.None);
+        warmup.Run(80, 12, 3e-3, seed: 1, s => accuracy.Add(s.Accuracy), CancellationToken.None);
 
         Assert.Equal(80, accuracy.Count);
         // Chance is 1/3; the blob's colour survives the flips and shifts, so the stem must find it.
@@ -63,10 +63,19 @@ public sealed class StemWarmupTests : IDisposable
         using var warmup = new StemWarmup(encoder.Network, examples, ["colour", "alias"], CPU);
         Assert.Equal(96, warmup.Count);
         Assert.Equal(6, warmup.Classes);
-        var accuracy = new List<double>();
-        warmup.Run(80, 12, 3e-3, seed: 1, (_, _, a, _) => accuracy.Add(a), CancellationToken.None);
-        double late = accuracy.TakeLast(10).Average();
+        Assert.Equal(["colour", "alias"], warmup.Tasks);
+        var steps = new List<StemWarmupStep>();
+        warmup.Run(80, 12, 3e-3, seed: 1, steps.Add, CancellationToken.None);
+        double late = steps.TakeLast(10).Average(s => s.Accuracy);
         Assert.True(late >= 0.8, $"accuracy over the last 10 steps {late:F2} (at most 0.5 if the tasks shared one softmax)");
+        // Per task: the counts add up to the batch, and each task is learnt, not just the mean.
+        Assert.All(steps, s => Assert.Equal(12, s.TaskPairs.Sum()));
+        Assert.All(steps, s => Assert.Equal(s.Accuracy, s.TaskHits.Sum() / 12.0, 9));
+        for (int t = 0; t < 2; t++)
+        {
+            double task = steps.TakeLast(10).Sum(s => s.TaskHits[t]) / (double)steps.TakeLast(10).Sum(s => s.TaskPairs[t]);
+            Assert.True(task >= 0.7, $"{warmup.Tasks[t]}: accuracy over the last 10 steps {task:F2}");
+        }
     }
 
     [Fact]

@@ -33,6 +33,9 @@ public sealed record TrainingStepRecord
     /// <summary>The motion head's cross-entropy on this step's labelled videos (--motion-keep); null when off.</summary>
     public double? MotionKeepLoss { get; init; }
 
+    /// <summary>Vision warm-up with several tasks: the batch's accuracy per task (tasks absent from the batch left out).</summary>
+    public IReadOnlyDictionary<string, double>? TaskAccuracy { get; init; }
+
     /// <summary>Learning rate used for this step.</summary>
     public required double LearningRate { get; init; }
 
