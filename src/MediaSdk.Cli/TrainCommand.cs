@@ -47,7 +47,7 @@ internal static class TrainCommand
     };
     private static readonly Option<string> s_motionKeepTasks = new("--motion-keep-tasks") { Description = "Comma-separated tasks whose pairs are video label pairs (video query, label text) for --motion-keep.", DefaultValueFactory = _ => "" };
     private static readonly Option<int> s_motionKeepVideos = new("--motion-keep-videos") { Description = "Labelled videos per step for --motion-keep (three frames each).", DefaultValueFactory = _ => 6 };
-    private static readonly Option<string> s_stemWarmupTasks = new("--stem-warmup-tasks") { Description = "Comma-separated tasks whose pairs are label pairs (media query, label text) for --stem-warmup; each task is its own classification (e.g. image-label,image-colour).", DefaultValueFactory = _ => "" };
+    private static readonly Option<string> s_stemWarmupTasks = new("--stem-warmup-tasks") { Description = "Comma-separated tasks whose pairs are label pairs (media query, label text) for --stem-warmup; each task is its own classification. TASK=N draws a task's pairs N times as often (e.g. image-label=4,image-colour,image-pattern).", DefaultValueFactory = _ => "" };
     private static readonly Option<string> s_taskWeight = new("--task-weight") { Description = "Comma-separated TASK=N: each pair of TASK enters an epoch N times (default 1; 0 leaves the task out).", DefaultValueFactory = _ => "" };
     private static readonly Option<double> s_weightDecay = new("--weight-decay") { Description = "AdamW weight decay.", DefaultValueFactory = _ => 0.01 };
     private static readonly Option<double> s_clip = new("--clip") { Description = "Gradient-norm clip (0 = off).", DefaultValueFactory = _ => 1.0 };
@@ -135,6 +135,7 @@ internal static class TrainCommand
     private static TrainingOptions ParseOptions(ParseResult p)
     {
         double lambda = p.GetValue(s_gic) == "off" ? 0 : p.GetValue(s_lambda);
+        Dictionary<string, int?> warmupTasks = Tasks(p.GetValue(s_stemWarmupTasks)!, "--stem-warmup-tasks", "image-label=4,image-colour", weightRequired: false);
         return new TrainingOptions
         {
             Manifest = p.GetValue(s_data)!,
@@ -155,7 +156,8 @@ internal static class TrainCommand
             LearningRate = p.GetValue(s_lr),
             WarmupSteps = p.GetValue(s_warmup),
             StemWarmupSteps = p.GetValue(s_stemWarmup),
-            StemWarmupTasks = p.GetValue(s_stemWarmupTasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            StemWarmupTasks = [.. warmupTasks.Keys],
+            StemWarmupWeights = warmupTasks.Where(t => t.Value is not null).ToDictionary(t => t.Key, t => t.Value!.Value),
             StemKeep = p.GetValue(s_stemKeep),
             MotionKeep = p.GetValue(s_motionKeep),
             MotionKeepTasks = p.GetValue(s_motionKeepTasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
@@ -180,18 +182,24 @@ internal static class TrainCommand
     }
 
     /// <summary>"image-label=4,video-qa=2" as a dictionary; the message of a malformed entry shows the form.</summary>
-    internal static Dictionary<string, int> TaskWeights(string value)
+    internal static Dictionary<string, int> TaskWeights(string value) =>
+        Tasks(value, "--task-weight", "image-label=4,video-qa=2", weightRequired: true).ToDictionary(t => t.Key, t => t.Value!.Value, StringComparer.Ordinal);
+
+    /// <summary>"TASK[=N],..." in order, each task with its weight when given; the message of a malformed entry shows the form.</summary>
+    internal static Dictionary<string, int?> Tasks(string value, string flag, string example, bool weightRequired)
     {
-        var weights = new Dictionary<string, int>(StringComparer.Ordinal);
+        var tasks = new Dictionary<string, int?>(StringComparer.Ordinal);
         foreach (string entry in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             string[] parts = entry.Split('=', StringSplitOptions.TrimEntries);
-            if (parts.Length != 2 || parts[0].Length == 0 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int weight))
-                throw new ArgumentException($"--task-weight '{entry}' is not TASK=N; write e.g. --task-weight image-label=4,video-qa=2.");
-            if (!weights.TryAdd(parts[0], weight))
-                throw new ArgumentException($"--task-weight names '{parts[0]}' twice; give each task one weight.");
+            int weight = 0;
+            if (parts[0].Length == 0 || parts.Length > 2 || (parts.Length == 1 && weightRequired)
+                || (parts.Length == 2 && !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out weight)))
+                throw new ArgumentException($"{flag} '{entry}' is not {(weightRequired ? "TASK=N" : "TASK or TASK=N")}; write e.g. {flag} {example}.");
+            if (!tasks.TryAdd(parts[0], parts.Length == 2 ? weight : null))
+                throw new ArgumentException($"{flag} names '{parts[0]}' twice; give each task once.");
         }
-        return weights;
+        return tasks;
     }
 
     /// <summary>The from-scratch shape: a preset name or a model folder's config.json.</summary>

@@ -94,7 +94,7 @@ public static class BtokTrainer
         IReadOnlyList<(string Name, Parameter Parameter)> trainable = Adaptation.Trainable(model);
         if (trainable.Count == 0)
             throw new ArgumentException($"--freeze {options.Freeze} leaves nothing to train; freeze fewer parts or add --lora.");
-        using StemWarmup? keeper = options.StemKeep > 0 ? new StemWarmup(model, examples, options.StemWarmupTasks, device) : null;
+        using StemWarmup? keeper = options.StemKeep > 0 ? new StemWarmup(model, examples, options.StemWarmupTasks, device, options.StemWarmupWeights) : null;
         // The motion head trains with the model, so it joins the optimiser (and the clipping) as one more trainable part.
         using StemWarmup? motion = options.MotionKeep > 0 ? StemWarmup.Motion(model, examples, options.MotionKeepTasks, device, options.Seed) : null;
         if (motion is not null) trainable = [.. trainable, .. motion.HeadParameters()];
@@ -213,7 +213,7 @@ public static class BtokTrainer
     private static void WarmUpStem(TrainingOptions options, BtokModel model, IReadOnlyList<TrainingExample> examples, Device device,
         Stopwatch clock, IProgress<TrainingStepRecord>? progress, ILogger logger, StemWarmup? keeper, CancellationToken ct)
     {
-        using StemWarmup? own = keeper is null ? new StemWarmup(model, examples, options.StemWarmupTasks, device) : null;
+        using StemWarmup? own = keeper is null ? new StemWarmup(model, examples, options.StemWarmupTasks, device, options.StemWarmupWeights) : null;
         StemWarmup warmup = keeper ?? own!;
         Log.StemWarmupStarts(logger, options.StemWarmupSteps, warmup.Count, warmup.Classes);
         double peak = options.LearningRate ?? 1e-3, lossSum = 0;
@@ -320,6 +320,11 @@ public static class BtokTrainer
         Check(o.MotionKeep == 0 || o.MotionKeepTasks.Count > 0,
             "--motion-keep needs --motion-keep-tasks naming the tasks of the manifest's video label pairs (e.g. video-label).");
         Check(o.MotionKeepVideos >= 1, $"--motion-keep-videos is {o.MotionKeepVideos}; use at least 1.");
+        foreach ((string task, int weight) in o.StemWarmupWeights)
+        {
+            Check(o.StemWarmupTasks.Contains(task), $"--stem-warmup-tasks weighs '{task}' but does not name it; write TASK=N among the tasks.");
+            Check(weight is >= 1 and <= MaxTaskWeight, $"--stem-warmup-tasks {task}={weight}: use a whole number from 1 to {MaxTaskWeight} (leave the task out instead of 0).");
+        }
         foreach ((string task, int weight) in o.TaskWeights)
             Check(weight is >= 0 and <= MaxTaskWeight, $"--task-weight {task}={weight}: use a whole number from 0 (leave the task out) to {MaxTaskWeight}.");
         Check(o.WeightDecay >= 0, $"--weight-decay is {o.WeightDecay}; use 0 or more.");

@@ -38,6 +38,7 @@ internal sealed class StemWarmup : IDisposable
     private readonly List<TrainingExample> _examples = [];
     private readonly List<int> _labels = [];
     private readonly List<int> _tasks = [];
+    private readonly int[] _pool; // the examples a step draws from, each repeated by its task's weight
     private readonly string[] _taskNames;
     private readonly int _classes;
     private readonly Tensor? _taskClasses; // [tasks, classes]: each task's own labels; null with one task
@@ -45,14 +46,19 @@ internal sealed class StemWarmup : IDisposable
     private readonly bool _motion;
     private Linear? _head;
 
-    /// <summary>Selects the warm-up examples: pairs of <paramref name="tasks"/> whose query has pixels.</summary>
+    /// <summary>
+    /// Selects the warm-up examples: pairs of <paramref name="tasks"/> whose query has pixels, each drawn as often as its
+    /// task's entry in <paramref name="weights"/> (default 1).
+    /// </summary>
     /// <exception cref="ArgumentException">Fewer than two distinct labels among them.</exception>
-    public StemWarmup(BtokModel model, IReadOnlyList<TrainingExample> examples, IReadOnlyList<string> tasks, Device device)
-        : this(model, examples, tasks, device, motion: false)
+    public StemWarmup(BtokModel model, IReadOnlyList<TrainingExample> examples, IReadOnlyList<string> tasks, Device device,
+        IReadOnlyDictionary<string, int>? weights = null)
+        : this(model, examples, tasks, device, motion: false, weights)
     {
     }
 
-    private StemWarmup(BtokModel model, IReadOnlyList<TrainingExample> examples, IReadOnlyList<string> tasks, Device device, bool motion)
+    private StemWarmup(BtokModel model, IReadOnlyList<TrainingExample> examples, IReadOnlyList<string> tasks, Device device, bool motion,
+        IReadOnlyDictionary<string, int>? weights = null)
     {
         _model = model;
         _device = device;
@@ -74,6 +80,10 @@ internal sealed class StemWarmup : IDisposable
             _tasks.Add(task);
         }
         _classes = classes.Count;
+        // Tasks learn at different speeds (colour in a few hundred steps, shape in a thousand), so a weight gives the slow
+        // one its steps without lengthening the warm-up. With every weight 1 the pool is 0..n-1 and the draws are as before.
+        _pool = [.. Enumerable.Range(0, _examples.Count)
+            .SelectMany(i => Enumerable.Repeat(i, weights?.GetValueOrDefault(_taskNames[_tasks[i]], 1) ?? 1))];
         if (taskIds.Count > 1)
         {
             var own = new bool[taskIds.Count * _classes];
@@ -142,7 +152,7 @@ internal sealed class StemWarmup : IDisposable
         try
         {
             using var optimizer = optim.AdamW(all, lr, weight_decay: 0.01);
-            int[] order = [.. Enumerable.Range(0, _examples.Count)];
+            int[] order = [.. _pool];
             int cursor = order.Length;
             int warm = RampSteps(steps);
             for (int step = 0; step < steps; step++)
@@ -199,7 +209,7 @@ internal sealed class StemWarmup : IDisposable
         Linear head = _head ?? throw new InvalidOperationException("The warm-up head does not exist yet; run the warm-up or load the head first.");
         using DisposeScope scope = NewDisposeScope();
         var random = new Random(unchecked(seed * 7_919 + (_motion ? 7 : 5) + step * 104_729));
-        Tensor loss = Loss(head, batchSize, () => random.Next(_examples.Count), random, out _, out _, out _);
+        Tensor loss = Loss(head, batchSize, () => _pool[random.Next(_pool.Length)], random, out _, out _, out _);
         (loss * weight).backward();
         return loss.ToDouble();
     }

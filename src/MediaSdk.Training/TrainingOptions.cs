@@ -81,6 +81,12 @@ public sealed record TrainingOptions
     public IReadOnlyList<string> StemWarmupTasks { get; init; } = [];
 
     /// <summary>
+    /// How often the warm-up (and <see cref="StemKeep"/>) draws each <see cref="StemWarmupTasks"/> task's pairs relative to
+    /// the others; a task not named has weight 1. Default: every task 1.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> StemWarmupWeights { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>
     /// Weight of the warm-up's classification loss (its head frozen, half a batch of labelled media per step) added to
     /// every main step, so the stem keeps what the warm-up taught it; 0 (default) drops the head after the warm-up.
     /// Needs <see cref="StemWarmupSteps"/> and a trainable stem.

@@ -103,6 +103,8 @@ public sealed partial class CliTrainTests : IDisposable
     [InlineData("--freeze", "wings")]
     [InlineData("--task-weight", "image-label")]
     [InlineData("--task-weight", "image-label=101")]
+    [InlineData("--stem-warmup-tasks", "image-label=x")]
+    [InlineData("--stem-warmup-tasks", "image-label=0")]
     [InlineData("--uniformity", "-1")]
     [InlineData("--stem-keep", "-1")]
     [InlineData("--motion-keep", "1")]

@@ -79,6 +79,25 @@ public sealed class StemWarmupTests : IDisposable
     }
 
     [Fact]
+    public void Run_TaskWeight_DrawsThatTasksPairsSoMuchMoreOften()
+    {
+        List<TrainingExample> examples = [];
+        for (int i = 0; i < 24; i++)
+        {
+            TrainingExample colour = Labelled(i, "colour", i % 3);
+            examples.Add(colour);
+            examples.Add(colour with { Line = colour.Line + 1000, Task = "alias", Positive = new SideInput { TextIds = [30 + (i % 3)] } });
+        }
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Small, seed: 5, new EncoderOptions { Device = EncoderDevice.Cpu, Threads = 2 });
+        using var warmup = new StemWarmup(encoder.Network, examples, ["colour", "alias"], CPU, new Dictionary<string, int> { ["alias"] = 3 });
+        var steps = new List<StemWarmupStep>();
+        warmup.Run(12, 8, 1e-3, seed: 1, steps.Add, CancellationToken.None);
+        // 24 colour and 72 alias draws make one pass over the pool: 12 steps of 8 draw each exactly once.
+        Assert.Equal(24, steps.Sum(s => s.TaskPairs[0]));
+        Assert.Equal(72, steps.Sum(s => s.TaskPairs[1]));
+    }
+
+    [Fact]
     public void Constructor_NoLabelPairsOfTheTasks_SaysWhichTasksAndHowToFix()
     {
         List<TrainingExample> examples = [.. Enumerable.Range(0, 8).Select(i => Labelled(i, "caption", i % 2))];
