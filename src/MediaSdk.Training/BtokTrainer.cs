@@ -103,6 +103,8 @@ public static class BtokTrainer
 
         var state = new TrainerCheckpoint(options, dataFingerprint);
         int start = options.Resume ? state.Load(model, optimizer, keeper, motion) : 0;
+        // A resumed run's clock goes on from the checkpoint's, so the log and the result give the run's whole time.
+        TimeSpan Elapsed() => state.SavedElapsed + clock.Elapsed;
         // A resumed run's checkpoint already holds the warmed-up stem (and the kept head).
         if (start == 0 && options.StemWarmupSteps > 0) WarmUpStem(options, model, examples, device, clock, progress, logger, keeper, ct);
         long parameterCount = CountParameters(trainable);
@@ -127,7 +129,7 @@ public static class BtokTrainer
             {
                 if (ct.IsCancellationRequested)
                 {
-                    state.Save(model, optimizer, step, keeper, motion);
+                    state.Save(model, optimizer, step, Elapsed(), keeper, motion);
                     ct.ThrowIfCancellationRequested();
                 }
                 long t0 = Stopwatch.GetTimestamp();
@@ -182,7 +184,7 @@ public static class BtokTrainer
                     LearningRate = lr,
                     GradNorm = norm,
                     StepMilliseconds = Stopwatch.GetElapsedTime(t0).TotalMilliseconds,
-                    ElapsedSeconds = clock.Elapsed.TotalSeconds,
+                    ElapsedSeconds = Elapsed().TotalSeconds,
                     Task = batch[0].BatchKey,
                     EvalHit1 = hit,
                 };
@@ -195,17 +197,17 @@ public static class BtokTrainer
                 log.Write(record);
                 progress?.Report(record);
                 if (options.SaveEvery > 0 && (step + 1) % options.SaveEvery == 0 && step + 1 < options.Steps)
-                    state.Save(model, optimizer, step + 1, keeper, motion);
+                    state.Save(model, optimizer, step + 1, Elapsed(), keeper, motion);
             }
         }
 
-        state.Save(model, optimizer, step, keeper, motion);
+        state.Save(model, optimizer, step, Elapsed(), keeper, motion);
         Adaptation.MergeLora(model);
         Checkpoint.Save(model, options.OutputDirectory, options.ExportHalfPrecision);
         IReadOnlyList<TrainingStepRecord> history = TrainingLog.Read(logPath);
         if (history.Count > 0) TrainingCurves.WritePng(history, Path.Combine(options.OutputDirectory, "curves.png"));
         Log.ModelExported(logger, options.OutputDirectory);
-        return new TrainingResult(step, firstLoss, lastLoss, initialHit, finalHit, chance, options.OutputDirectory, clock.Elapsed);
+        return new TrainingResult(step, firstLoss, lastLoss, initialHit, finalHit, chance, options.OutputDirectory, Elapsed());
     }
 
     /// <summary>Runs the vision warm-up on <paramref name="keeper"/> (which keeps its head for --stem-keep), or on a

@@ -40,6 +40,8 @@ internal sealed record TrainerStateFile
     public const int CurrentFormatVersion = 1;
     public int FormatVersion { get; init; }
     public int Step { get; init; }
+    /// <summary>Wall time the run had spent when saved (0 in files from before it was kept).</summary>
+    public double ElapsedSeconds { get; init; }
     public string Data { get; init; } = "";
     public RunSettings? Settings { get; init; }
     public string RngState { get; init; } = "";
@@ -76,8 +78,11 @@ internal sealed class TrainerCheckpoint(TrainingOptions options, string dataFing
             throw new ArgumentException($"'{options.OutputDirectory}' already holds a training run; pass --resume to continue it, or choose another --out.");
     }
 
+    /// <summary>Wall time the loaded checkpoint's run had spent (<see cref="Load"/>): a resumed run's clock continues from it.</summary>
+    public TimeSpan SavedElapsed { get; private set; }
+
     /// <summary>Writes a complete checkpoint (with the heads of <paramref name="keepers"/>: the frozen warm-up head, the motion head).</summary>
-    public void Save(BtokModel model, TorchSharp.Modules.AdamW optimizer, int step, params StemWarmup?[] keepers)
+    public void Save(BtokModel model, TorchSharp.Modules.AdamW optimizer, int step, TimeSpan elapsed, params StemWarmup?[] keepers)
     {
         Directory.CreateDirectory(_root);
         string temp = Path.Combine(_root, "checkpoint.tmp"), old = Path.Combine(_root, "checkpoint.old");
@@ -96,6 +101,7 @@ internal sealed class TrainerCheckpoint(TrainingOptions options, string dataFing
         {
             FormatVersion = TrainerStateFile.CurrentFormatVersion,
             Step = step,
+            ElapsedSeconds = elapsed.TotalSeconds,
             Data = dataFingerprint,
             Settings = RunSettings.From(options),
             RngState = Convert.ToBase64String(RngBytes()),
@@ -156,6 +162,7 @@ internal sealed class TrainerCheckpoint(TrainingOptions options, string dataFing
         }
         optimizer.load_state_dict(Path.Combine(folder, OptimizerFile));
         SetRng(Convert.FromBase64String(file.RngState));
+        SavedElapsed = TimeSpan.FromSeconds(file.ElapsedSeconds);
         return file.Step;
     }
 

@@ -240,7 +240,13 @@ public sealed class TrainerTests : IDisposable
         Assert.Throws<ArgumentException>(() => TrainerCheckpoint.CheckOutput(Options("resumed")));
         Assert.Throws<ModelLoadException>(() =>
             BtokTrainer.Train(Options("resumed", resume: true) with { Temperature = 0.5 }, shape, examples, "data", null, NullLogger.Instance, CancellationToken.None));
+        double beforeStop = TrainingLog.Read(Path.Combine(_temp, "resumed", "log.jsonl")).Single(r => r.Step == 3).ElapsedSeconds;
+        var wall = System.Diagnostics.Stopwatch.StartNew();
         TrainingResult resumed = BtokTrainer.Train(Options("resumed", resume: true), shape, examples, "data", null, NullLogger.Instance, CancellationToken.None);
+        // The clock goes on from the checkpoint: the run's time is the stopped part's plus the resumed part's.
+        Assert.True(resumed.Elapsed.TotalSeconds >= beforeStop + wall.Elapsed.TotalSeconds - 0.05,
+            $"resumed run reports {resumed.Elapsed.TotalSeconds:F2} s; {beforeStop:F2} s before the stop + {wall.Elapsed.TotalSeconds:F2} s after");
+        Assert.True(TrainingLog.Read(Path.Combine(_temp, "resumed", "log.jsonl")).Single(r => r.Step == 4).ElapsedSeconds > beforeStop);
 
         Assert.Equal(6, straight.Steps);
         Assert.Equal(6, resumed.Steps);
