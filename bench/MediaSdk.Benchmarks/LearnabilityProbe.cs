@@ -99,12 +99,12 @@ internal static class LearnabilityProbe
             // The trainer's vision warm-up (StemWarmup: max readout, flip and shift augmentation), then the probe's stage.
             var stemWarmup = new StemWarmup(model, examples, [.. examples.Select(e => e.Task).Distinct()], CPU);
             double lossSum = 0, accuracySum = 0;
-            stemWarmup.Run(warmup, 32, lr, seed, (step, loss, accuracy, _) =>
+            stemWarmup.Run(warmup, 32, lr, seed, s =>
             {
-                lossSum += loss;
-                accuracySum += accuracy;
-                if ((step + 1) % 20 != 0) return;
-                Console.WriteLine($"step {step + 1} (stem warm-up) loss {lossSum / 20:F3} train-acc {accuracySum / 20:F3} {clock.Elapsed.TotalSeconds:F0} s");
+                lossSum += s.Loss;
+                accuracySum += s.Accuracy;
+                if ((s.Step + 1) % 20 != 0) return;
+                Console.WriteLine($"step {s.Step + 1} (stem warm-up) loss {lossSum / 20:F3} train-acc {accuracySum / 20:F3} {clock.Elapsed.TotalSeconds:F0} s");
                 lossSum = accuracySum = 0;
             }, default);
         }
