@@ -32,6 +32,10 @@ internal static class TrainCommand
     {
         Description = "Weight of a uniformity term that keeps the batch's distinct candidate texts apart (short labels and answers collapse without it); 0 is off.",
     };
+    private static readonly Option<bool> s_ownNegatives = new("--own-negatives")
+    {
+        Description = "Score a pair that has hard negatives among its own candidates only (its positive and negatives, as the benchmark does), not the batch's other pairs' too.",
+    };
     private static readonly Option<int> s_batch = new("--batch") { Description = "Pairs per contrastive batch.", DefaultValueFactory = _ => 32 };
     private static readonly Option<int?> s_chunk = new("--grad-cache-chunk") { Description = "GradCache: pairs per gradient pass, for batches larger than memory allows." };
     private static readonly Option<double?> s_lr = new("--lr") { Description = "Peak learning rate (default 5e-5 with --init, 1e-3 from scratch)." };
@@ -76,7 +80,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train or adapt a BTok encoder with GIC + contrastive loss from a JSONL manifest.")
         {
             s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_frameSummaryWhere, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_uniformity, s_batch, s_chunk,
-            s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_stemKeep, s_motionKeep, s_motionKeepTasks, s_motionKeepVideos, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
+            s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_ownNegatives, s_stemKeep, s_motionKeep, s_motionKeepTasks, s_motionKeepVideos, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
             s_evalEvery, s_fp16, s_resume, s_device, s_threads, s_verbose,
         };
         command.SetAction((parsed, ct) => RunAsync(parsed, ct));
@@ -110,7 +114,7 @@ internal static class TrainCommand
         string uniformity = options.Uniformity > 0 ? $", uniformity {options.Uniformity:g3}" : "";
         string keep = (options.StemKeep > 0 ? $", stem keep {options.StemKeep:g3}" : "")
             + (options.MotionKeep > 0 ? $", motion keep {options.MotionKeep:g3} x {options.MotionKeepVideos} videos" : "");
-        progress.Message($"training {options.Manifest} -> {options.OutputDirectory}: {options.Steps} steps, batch {options.BatchSize}, K {shape.BottleneckTokens}, GIC {gic}{uniformity}{keep}{weights}");
+        progress.Message($"training {options.Manifest} -> {options.OutputDirectory}: {options.Steps} steps, batch {options.BatchSize}, K {shape.BottleneckTokens}, GIC {gic}{uniformity}{keep}{weights}{(options.OwnNegatives ? ", own negatives" : "")}");
         TrainingResult result;
         try
         {
@@ -151,6 +155,7 @@ internal static class TrainCommand
             NtpFraction = p.GetValue(s_ntpFraction),
             Temperature = p.GetValue(s_tau),
             Uniformity = p.GetValue(s_uniformity),
+            OwnNegatives = p.GetValue(s_ownNegatives),
             BatchSize = p.GetValue(s_batch),
             GradCacheChunk = p.GetValue(s_chunk),
             LearningRate = p.GetValue(s_lr),

@@ -114,7 +114,7 @@ public static class BtokTrainer
         BtokModel forward = work ?? model;
         ScalarType dtype = options.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
         var computer = new StepComputer(forward, options.Temperature, options.Form, options.Mask, options.GradCacheChunk, dtype, device,
-            options.Uniformity);
+            options.Uniformity, options.OwnNegatives);
         int warmup = options.WarmupSteps ?? Math.Min(100, options.Steps / 10);
         int ntpSteps = (int)Math.Round(options.NtpFraction * options.Steps);
 

@@ -27,7 +27,7 @@ internal readonly record struct StepLosses(double Loss, double InfoNce, double? 
 /// passes give the same gradient. Which side generates is per sample (<see cref="TrainingExample.From"/>).
 /// </remarks>
 internal sealed class StepComputer(BtokModel model, double temperature, GicForm form, TargetAttention mask, int? chunk, ScalarType dtype, Device device,
-    double uniformity = 0)
+    double uniformity = 0, bool ownNegatives = false)
 {
     private readonly BtokPooling _pooling = model.Config.EffectivePooling(null);
 
@@ -57,7 +57,7 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
         (Tensor q, Tensor? ntpQ) = Side(batch, 0, batch.Count, e => e.Query, TargetSide.Query, tokens > 0);
         (Tensor p, Tensor? ntpP) = Side(batch, 0, batch.Count, e => e.Positive, TargetSide.Positive, tokens > 0);
         Tensor? n = negatives.Count > 0 ? Embed(negatives, 0, negatives.Count) : null;
-        (Tensor nce, double accuracy) = InfoNce(q, p, n, SameAsPositive(batch, negatives));
+        (Tensor nce, double accuracy) = InfoNce(q, p, n, Excluded(batch, negatives, ownNegatives));
         (Tensor contrastive, double? textCosine) = WithUniformity(nce, p, n, batch, negatives);
         Tensor loss = contrastive;
         double? ntp = null;
@@ -88,7 +88,7 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
         }
         Tensor qLeaf = q.requires_grad_(true), pLeaf = p.requires_grad_(true);
         Tensor? nLeaf = n?.requires_grad_(true);
-        (Tensor nce, double accuracy) = InfoNce(qLeaf, pLeaf, nLeaf, SameAsPositive(batch, negatives));
+        (Tensor nce, double accuracy) = InfoNce(qLeaf, pLeaf, nLeaf, Excluded(batch, negatives, ownNegatives));
         (Tensor contrastive, double? textCosine) = WithUniformity(nce, pLeaf, nLeaf, batch, negatives);
         contrastive.backward();
         Tensor gq = qLeaf.grad!.clone(), gp = pLeaf.grad!.clone();
@@ -284,6 +284,39 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
             if (side.Pixels is null && side.TextIds.Length > 0 && seen.Add(string.Join(',', side.TextIds))) columns.Add(j);
         }
         return [.. columns];
+    }
+
+    /// <summary>
+    /// [B, B + H]: the candidates left out of each pair's softmax: <see cref="SameAsPositive"/>, and with
+    /// <paramref name="ownNegatives"/>, for a pair that has hard negatives, every candidate but its positive and its own
+    /// negatives. Null when there is none.
+    /// </summary>
+    /// <remarks>
+    /// Why own negatives: a pair with a fixed candidate list (a label or an answer among its class's others) is scored
+    /// by the benchmark among that list alone. In a batch that mixes question types, the other pairs' answers compete
+    /// too: "a square" must beat "gray" when the shape is asked and lose to it when the colour is, which only the
+    /// instruction can settle, so the model learns the easiest attribute and drops the others (docs/results.md, r11).
+    /// Scored among its own candidates, an embedding that holds shape and colour side by side serves both questions.
+    /// </remarks>
+    internal static bool[,]? Excluded(IReadOnlyList<TrainingExample> batch, IReadOnlyList<SideInput> negatives, bool ownNegatives)
+    {
+        bool[,]? mask = SameAsPositive(batch, negatives);
+        if (!ownNegatives) return mask;
+        int b = batch.Count, columns = b + negatives.Count, first = b;
+        for (int i = 0; i < b; i++)
+        {
+            int count = batch[i].Negatives.Count;
+            if (count > 0)
+            {
+                mask ??= new bool[b, columns];
+                for (int j = 0; j < columns; j++)
+                {
+                    if (j != i && (j < first || j >= first + count)) mask[i, j] = true;
+                }
+            }
+            first += count;
+        }
+        return mask;
     }
 
     /// <summary>

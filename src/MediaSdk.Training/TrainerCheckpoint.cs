@@ -14,14 +14,14 @@ internal sealed record RunSettings(
     double Temperature, int BatchSize, int? GradCacheChunk, double? LearningRate, int? WarmupSteps, double WeightDecay,
     double ClipNorm, int LoraRank, double? LoraAlpha, string Freeze, int Seed, bool BFloat16, int? FramesPerWindow,
     string? TaskWeights = null, double Uniformity = 0, double StemKeep = 0, double MotionKeep = 0, int MotionKeepVideos = 0,
-    string? StemWarmupWeights = null)
+    string? StemWarmupWeights = null, bool OwnNegatives = false)
 {
     public static RunSettings From(TrainingOptions o) => new(
         o.InitModel is null ? null : Path.GetFullPath(o.InitModel), BtokTrainer.StartConfig(o), o.Steps, o.Lambda, o.Mask.ToString(),
         o.Form.ToString(), o.NtpVocabulary.ToString(), o.NtpFraction, o.Temperature, o.BatchSize, o.GradCacheChunk, o.LearningRate, o.WarmupSteps,
         o.WeightDecay, o.ClipNorm, o.LoraRank, o.LoraAlpha, o.Freeze, o.Seed, o.BFloat16, o.FramesPerWindow,
         TaskWeightsText(o.TaskWeights), o.Uniformity, o.StemKeep, o.MotionKeep, o.MotionKeep > 0 ? o.MotionKeepVideos : 0,
-        o.StemKeep > 0 ? TaskWeightsText(o.StemWarmupWeights) : null);
+        o.StemKeep > 0 ? TaskWeightsText(o.StemWarmupWeights) : null, o.OwnNegatives);
 
     /// <summary>
     /// "task=w,..." sorted by task, weights of 1 left out; null when every weight is 1 (also what a state.json from before

@@ -58,6 +58,13 @@ public sealed record TrainingOptions
     /// </summary>
     public double Uniformity { get; init; }
 
+    /// <summary>
+    /// A pair with hard negatives is scored among its positive and its own negatives only (the fixed candidate list the
+    /// benchmark scores it among), not also against the other pairs' candidates in the batch; pairs without hard
+    /// negatives keep the whole batch. Default false (METHOD.md: every candidate of the batch).
+    /// </summary>
+    public bool OwnNegatives { get; init; }
+
     /// <summary>InfoNCE temperature tau. Default 0.02.</summary>
     public double Temperature { get; init; } = 0.02;
 

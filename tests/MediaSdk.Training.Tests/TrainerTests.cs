@@ -373,6 +373,30 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Excluded_OwnNegatives_PairWithNegativesScoredAmongItsOwnCandidatesOnly()
+    {
+        // Pair 0 asks a shape (negatives n0, n1), pair 1 a colour (negative n2), pair 2 is a caption (no negatives).
+        List<TrainingExample> batch =
+        [
+            new(1, "image-label", Text(1, 4), Text(7, 3), [Text(8, 3), Text(9, 3)], null, TargetSide.Query),
+            new(2, "image-colour", Text(2, 5), Text(10, 3), [Text(11, 3)], null, TargetSide.Query),
+            new(3, "caption", Text(3, 6), Text(12, 3), [], null, TargetSide.Query),
+        ];
+        List<SideInput> negatives = [.. batch.SelectMany(e => e.Negatives)];
+        Assert.Null(StepComputer.Excluded(batch, negatives, ownNegatives: false));
+        bool[,] mask = StepComputer.Excluded(batch, negatives, ownNegatives: true)!;
+        // Columns: positives 0-2, then n0 n1 (pair 0's) and n2 (pair 1's).
+        bool[][] expected =
+        [
+            [false, true, true, false, false, true],
+            [true, false, true, true, true, false],
+            [false, false, false, false, false, false],
+        ];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 6; j++) Assert.True(expected[i][j] == mask[i, j], $"mask[{i}, {j}] is {mask[i, j]}");
+    }
+
+    [Fact]
     public void InfoNce_PairsSharingAPositive_DuplicateIsNotANegative()
     {
         SideInput label = Text(7, 3);
