@@ -295,8 +295,8 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
     /// Why own negatives: a pair with a fixed candidate list (a label or an answer among its class's others) is scored
     /// by the benchmark among that list alone. In a batch that mixes question types, the other pairs' answers compete
     /// too: "a square" must beat "gray" when the shape is asked and lose to it when the colour is, which only the
-    /// instruction can settle, so the model learns the easiest attribute and drops the others (docs/results.md, r11).
-    /// Scored among its own candidates, an embedding that holds shape and colour side by side serves both questions.
+    /// instruction can settle. Scored among its own candidates, an embedding that holds shape and colour side by side
+    /// serves both questions. (Whether it scores better is measured, not assumed: docs/results.md, r13.)
     /// </remarks>
     internal static bool[,]? Excluded(IReadOnlyList<TrainingExample> batch, IReadOnlyList<SideInput> negatives, bool ownNegatives)
     {
