@@ -296,7 +296,7 @@ internal sealed class StepComputer(BtokModel model, double temperature, GicForm 
     /// by the benchmark among that list alone. In a batch that mixes question types, the other pairs' answers compete
     /// too: "a square" must beat "gray" when the shape is asked and lose to it when the colour is, which only the
     /// instruction can settle. Scored among its own candidates, an embedding that holds shape and colour side by side
-    /// serves both questions. (Whether it scores better is measured, not assumed: docs/results.md, r13.)
+    /// serves both questions. (Not yet shown to score better: docs/results.md, r12; r13 measures it.)
     /// </remarks>
     internal static bool[,]? Excluded(IReadOnlyList<TrainingExample> batch, IReadOnlyList<SideInput> negatives, bool ownNegatives)
     {
