@@ -80,8 +80,8 @@ internal sealed class StemWarmup : IDisposable
             _tasks.Add(task);
         }
         _classes = classes.Count;
-        // Tasks learn at different speeds (colour within 100 steps of its own pairs, shape in about 1000), so a weight gives the slow
-        // one its steps without lengthening the warm-up. With every weight 1 the pool is 0..n-1 and the draws are as before.
+        // Tasks learn at different speeds (colour within 100 steps of its own pairs, shape in about 1000), so a weight
+        // gives the slow one its steps without lengthening the warm-up. With every weight 1 the pool is 0..n-1 and the draws are as before.
         _pool = [.. Enumerable.Range(0, _examples.Count)
             .SelectMany(i => Enumerable.Repeat(i, weights?.GetValueOrDefault(_taskNames[_tasks[i]], 1) ?? 1))];
         if (taskIds.Count > 1)
