@@ -17,6 +17,10 @@ internal static class TrainCommand
     {
         Description = "With --frame-summary: the summary token also carries where each channel fires in the frame (BtokConfig.FrameSummaryWhere), for motion.",
     };
+    private static readonly Option<bool> s_patchColour = new("--patch-colour")
+    {
+        Description = "With a model trained from scratch: add each patch's mean colour per quadrant to its token, beside the stem (BtokConfig.PatchColour).",
+    };
     private static readonly Option<bool> s_frameSummary = new("--frame-summary") { Description = "With a model trained from scratch: follow each frame's patch tokens with one token made from their channel-wise max (BtokConfig.FrameSummaryToken)." };
     private static readonly Option<string?> s_stem = new("--stem") { Description = "Vision stem of a model trained from scratch: patch (one projection per patch) or conv (three 3x3 stride-2 convolutions, then one projection per patch). Default: the --arch's." };
     private static readonly Option<int> s_steps = new("--steps") { Description = "Optimiser steps.", DefaultValueFactory = _ => 1000 };
@@ -79,7 +83,7 @@ internal static class TrainCommand
         s_device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var command = new Command("train", "Train or adapt a BTok encoder with GIC + contrastive loss from a JSONL manifest.")
         {
-            s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_frameSummaryWhere, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_uniformity, s_batch, s_chunk,
+            s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_frameSummaryWhere, s_patchColour, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_uniformity, s_batch, s_chunk,
             s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_ownNegatives, s_stemKeep, s_motionKeep, s_motionKeepTasks, s_motionKeepVideos, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
             s_evalEvery, s_fp16, s_resume, s_device, s_threads, s_verbose,
         };
@@ -220,7 +224,7 @@ internal static class TrainCommand
         _ => throw new UsageException($"--arch '{value}' is neither a preset (default, tiny, btok-tiny) nor a model folder; pass one of those."),
     };
 
-    /// <summary>The --arch shape with the --stem, --frame-summary and --frame-summary-where overrides.</summary>
+    /// <summary>The --arch shape with the --stem, --patch-colour, --frame-summary and --frame-summary-where overrides.</summary>
     private static BtokConfig FromScratch(ParseResult p)
     {
         BtokConfig shape = Architecture(p.GetValue(s_arch)!);
@@ -233,6 +237,7 @@ internal static class TrainCommand
         };
         bool summary = p.GetValue(s_frameSummary), where = p.GetValue(s_frameSummaryWhere);
         if (where && !summary) throw new UsageException("--frame-summary-where adds to the frame summary token; add --frame-summary.");
+        if (p.GetValue(s_patchColour)) shape = shape with { PatchColour = true };
         return summary ? shape with { FrameSummaryToken = true, FrameSummaryWhere = where } : shape;
     }
 

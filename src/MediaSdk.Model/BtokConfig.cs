@@ -106,6 +106,14 @@ public sealed record BtokConfig
     /// </summary>
     public bool FrameSummaryWhere { get; init; }
 
+    /// <summary>
+    /// Add to each patch token a projection of the patch's mean colour in each quadrant (12 numbers), taken straight
+    /// from the pixels. Why: a stem warmed up on shape learns to ignore colour (shape labels are colour-blind), and one
+    /// warmed up on colour too shows colour so strongly that the main run learns colour and drops shape
+    /// (docs/results.md, r11-r13). A colour path beside the stem lets the stem keep to shape. Default false.
+    /// </summary>
+    public bool PatchColour { get; init; }
+
     /// <summary>Vision tokens per frame: (ImageSize / PatchSize)^2, plus one with <see cref="FrameSummaryToken"/>.</summary>
     [JsonIgnore]
     public int TokensPerFrame => ((ImageSize / PatchSize) * (ImageSize / PatchSize)) + (FrameSummaryToken ? 1 : 0);
@@ -148,6 +156,8 @@ public sealed record BtokConfig
             throw new ArgumentException($"BtokConfig.PatchSize {PatchSize} must be a multiple of 8 with the Conv stem (three stride-2 convolutions).", nameof(PatchSize));
         if (ImageSize % PatchSize != 0)
             throw new ArgumentException($"BtokConfig.ImageSize {ImageSize} must be a multiple of PatchSize {PatchSize}.", nameof(ImageSize));
+        if (PatchColour && PatchSize % 2 != 0)
+            throw new ArgumentException($"BtokConfig.PatchColour averages each patch's quadrants; PatchSize {PatchSize} must be even.", nameof(PatchColour));
         if (FrameSummaryWhere && !FrameSummaryToken)
             throw new ArgumentException("BtokConfig.FrameSummaryWhere adds to the frame summary token; set FrameSummaryToken too.", nameof(FrameSummaryWhere));
         if (!(RopeTheta > 1.0) || double.IsInfinity(RopeTheta))

@@ -223,6 +223,46 @@ public sealed class BtokEncoderTests
         Assert.True((a[4] - a[9]).abs().max().item<float>() > 1e-3f, "each frame has its own summary token");
     }
 
+    [Theory]
+    [InlineData(VisionStem.Patch)]
+    [InlineData(VisionStem.Conv)]
+    public void PatchColour_AddsEachQuadrantsMeanColourToItsOwnPatch(VisionStem stem)
+    {
+        BtokConfig config = Tiny with { VisionStem = stem, PatchColour = true };
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(config, 10, Cpu);
+        using var scope = torch.NewDisposeScope();
+        using var mode = torch.inference_mode();
+        int p = config.PatchSize, g = config.ImageSize / p;
+        // Black, with red in the top-right quadrant of the patch at row 1, column 1 (raster token g + 1).
+        torch.Tensor frames = torch.full(1, 3, config.ImageSize, config.ImageSize, -1f);
+        frames[0, 0, p..(p + (p / 2)), (p + (p / 2))..(2 * p)] = torch.tensor(1f);
+        var embed = encoder.Network.PatchEmbed;
+        torch.Tensor with = embed.forward(frames);
+        (string name, TorchSharp.Modules.Parameter parameter)[] colour = [.. embed.named_parameters().Where(n => n.name.StartsWith("patch_colour.", StringComparison.Ordinal))];
+        Assert.Equal(2, colour.Length);
+        torch.Tensor weight = colour.Single(n => n.name == "patch_colour.weight").parameter.clone();
+        torch.Tensor bias = colour.Single(n => n.name == "patch_colour.bias").parameter.clone();
+        foreach (var (_, parameter) in colour) parameter.zero_();
+        torch.Tensor added = with - embed.forward(frames); // what the colour path added, per token
+
+        // Quadrant features are channel-major, then row and column within the patch: red's top-right is index 1.
+        float[] black = [.. Enumerable.Repeat(-1f, 12)];
+        float[] red = [.. black];
+        red[1] = 1f;
+        torch.Tensor expectBlack = torch.nn.functional.linear(torch.tensor(black), weight, bias);
+        torch.Tensor expectRed = torch.nn.functional.linear(torch.tensor(red), weight, bias);
+        for (int token = 0; token < g * g; token++)
+        {
+            torch.Tensor expect = token == g + 1 ? expectRed : expectBlack;
+            double error = (added[token] - expect).abs().max().item<float>();
+            Assert.True(error < 1e-5, $"token {token}: the colour path added the wrong colour (max error {error})");
+        }
+        using BtokEncoder plain = BtokEncoder.CreateRandom(Tiny, 10, Cpu);
+        Assert.DoesNotContain(plain.Network.PatchEmbed.named_parameters(), n => n.name.StartsWith("patch_colour.", StringComparison.Ordinal));
+        Assert.Contains("PatchSize", Assert.Throws<ArgumentException>(() =>
+            BtokEncoder.CreateRandom(Tiny with { PatchColour = true, PatchSize = 7, ImageSize = 35 }, 1, Cpu)).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void FrameSummaryWhere_SummaryFollowsWhereTheObjectIs()
     {

@@ -91,13 +91,14 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
-    public void SaveThenLoad_ConvStemAndSummaryToken_RoundTripWithTheirWeights()
+    public void SaveThenLoad_ConvStemSummaryTokenAndPatchColour_RoundTripWithTheirWeights()
     {
-        string dir = SaveTiny(Tiny with { VisionStem = VisionStem.Conv, FrameSummaryToken = true, FrameSummaryWhere = true });
+        string dir = SaveTiny(Tiny with { VisionStem = VisionStem.Conv, FrameSummaryToken = true, FrameSummaryWhere = true, PatchColour = true });
         string json = File.ReadAllText(Path.Combine(dir, "config.json"));
         Assert.Contains("\"visionStem\": \"Conv\"", json);
         Assert.Contains("\"frameSummaryToken\": true", json);
         Assert.Contains("\"frameSummaryWhere\": true", json);
+        Assert.Contains("\"patchColour\": true", json);
         using BtokEncoder loaded = BtokEncoder.Load(dir, Cpu);
         Assert.Equal(VisionStem.Conv, loaded.Config.VisionStem);
         Assert.True(loaded.Config.FrameSummaryToken);
@@ -105,6 +106,8 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal([(long)Tiny.DModel, 4L * Tiny.DModel], loaded.Network.named_parameters().Single(p => p.name == "patch_embed.frame_summary.weight").parameter.shape);
         Assert.Contains(loaded.Network.named_parameters(), p => p.name == "patch_embed.stem.2.weight");
         Assert.Contains(loaded.Network.named_parameters(), p => p.name == "patch_embed.frame_summary.weight");
+        Assert.True(loaded.Config.PatchColour);
+        Assert.Equal([(long)Tiny.DModel, 12L], loaded.Network.named_parameters().Single(p => p.name == "patch_embed.patch_colour.weight").parameter.shape);
     }
 
     [Fact]

@@ -23,6 +23,7 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
     private readonly Linear? stem_proj;
     private readonly Parameter temporal_embed;
     private readonly Linear? frame_summary;
+    private readonly Linear? patch_colour;
 #pragma warning restore IDE1006
 
     private readonly int _patch;
@@ -49,6 +50,7 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
         _where = config.FrameSummaryWhere;
         // The where-summary's input: max, mean column, mean row and spread, each [D].
         if (config.FrameSummaryToken) frame_summary = nn.Linear((_where ? 4 : 1) * config.DModel, config.DModel, hasBias: true);
+        if (config.PatchColour) patch_colour = nn.Linear(3 * 2 * 2, config.DModel, hasBias: true);
         RegisterComponents();
     }
 
@@ -64,18 +66,29 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
     /// </remarks>
     public override Tensor forward(Tensor frames)
     {
-        if (stem is not null) return AddTemporal(ConvTokens(frames, Im2ColConvolution));
+        if (stem is not null) return AddTemporal(AddColour(ConvTokens(frames, Im2ColConvolution), frames));
         long f = frames.shape[0], c = frames.shape[1], side = frames.shape[2];
         long p = proj!.weight!.shape[2], g = side / p;
         Tensor patches = frames.view(f, c, g, p, g, p).permute(0, 2, 4, 1, 3, 5).reshape(f * g * g, c * p * p);
         Tensor tokens = nn.functional.linear(patches, proj.weight.view(proj.weight.shape[0], -1), proj.bias);
-        return AddTemporal(tokens.view(f, g * g, -1));
+        return AddTemporal(AddColour(tokens.view(f, g * g, -1), frames));
     }
 
     /// <summary>The reference path through the convolution module; tests check <see cref="forward"/> against it.</summary>
-    internal Tensor ForwardWithConvolution(Tensor frames) => stem is not null
-        ? AddTemporal(ConvTokens(frames, ReferenceConvolution))
-        : AddTemporal(proj!.forward(frames).flatten(2).transpose(1, 2));
+    internal Tensor ForwardWithConvolution(Tensor frames) => AddTemporal(AddColour(stem is not null
+        ? ConvTokens(frames, ReferenceConvolution)
+        : proj!.forward(frames).flatten(2).transpose(1, 2), frames));
+
+    /// <summary>With <see cref="BtokConfig.PatchColour"/>: [F, P, D] tokens plus a projection of each patch's mean
+    /// colour per quadrant, [F, 3, S, S] -> [F, P, 12], in the tokens' raster order.</summary>
+    private Tensor AddColour(Tensor patches, Tensor frames)
+    {
+        if (patch_colour is null) return patches;
+        long f = frames.shape[0], g = frames.shape[2] / _patch;
+        Tensor means = nn.functional.avg_pool2d(frames, _patch / 2); // [F, 3, 2g, 2g]
+        Tensor quadrants = means.view(f, 3, g, 2, g, 2).permute(0, 2, 4, 1, 3, 5).reshape(f, g * g, 12);
+        return patches + patch_colour.forward(quadrants);
+    }
 
     /// <summary>
     /// The conv stem in channels-last layout: [F, 3, S, S] -> three GELU(conv 3x3, stride 2, pad 1) -> [F, S/8, S/8, C]
