@@ -73,6 +73,13 @@ public sealed record SynthConfig
     public IReadOnlyList<string> Words { get; init; } =
         ["STOP", "GO", "CAT", "SUN", "DOG", "BUS", "MAP", "RUN", "HOT", "ICE", "BOX", "KEY", "CAR", "FISH", "TREE", "STAR", "BIRD", "MOON", "SHIP", "BELL"];
 
+    /// <summary>
+    /// Also write image-colour and image-pattern training pairs: each labelled train image's main object's colour and
+    /// pattern word against every other value, for the vision warm-up (docs/training.md, --stem-warmup-tasks). Only the
+    /// training manifest changes; val and test stay byte-identical. Default false (the shipped model's world).
+    /// </summary>
+    public bool AttributeLabelPairs { get; init; }
+
     /// <summary>Compositions that never occur in the train split and are planted in val and test.</summary>
     public SynthHeldOut HeldOut { get; init; } = new();
 

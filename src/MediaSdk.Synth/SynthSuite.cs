@@ -14,7 +14,8 @@ public static class SynthSuite
     {
         ArgumentNullException.ThrowIfNull(config);
         SynthResult result = await SynthGenerator.GenerateAsync(config, outputDirectory, progress, ct).ConfigureAwait(false);
-        TaskSuiteBuilder.Write(result.Scenes, Vocabulary(config), outputDirectory, config.Seed);
+        TaskSuiteBuilder.Write(result.Scenes, Vocabulary(config), outputDirectory, config.Seed,
+            TaskSuiteOptions.Default with { AttributeLabelPairs = config.AttributeLabelPairs });
         return result;
     }
 

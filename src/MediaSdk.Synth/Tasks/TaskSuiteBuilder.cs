@@ -303,9 +303,9 @@ public static class TaskSuiteBuilder
                             c.Vocab.Shapes.Select(SceneText.ShapeLabel), "image-caption"));
                         // The same subject's colour and pattern: labels the vision warm-up can teach beside shape (docs/training.md).
                         SynthObject subject = s.Objects[0];
-                        if (c.Vocab.Colours.Contains(subject.Colour))
+                        if (c.Options.AttributeLabelPairs && c.Vocab.Colours.Contains(subject.Colour))
                             pairs.Add(LabelPair("image-colour", BenchSide.OfImage(s.Media, instruction: ImageColourInstruction), subject.Colour, c.Vocab.Colours, "image-caption"));
-                        if (c.Vocab.Textures.Contains(subject.Texture))
+                        if (c.Options.AttributeLabelPairs && c.Vocab.Textures.Contains(subject.Texture))
                         {
                             pairs.Add(LabelPair("image-pattern", BenchSide.OfImage(s.Media, instruction: ImagePatternInstruction), SceneText.TextureNoun(subject.Texture),
                                 c.Vocab.Textures.Select(SceneText.TextureNoun), "image-caption"));

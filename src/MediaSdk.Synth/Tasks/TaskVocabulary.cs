@@ -46,6 +46,9 @@ public sealed record TaskSuiteOptions
     /// split has twice as many images as clips, and this keeps image and video pairs about even.</summary>
     public int TrainImageCaptionPairs { get; init; } = 1;
 
+    /// <summary>Image-colour and image-pattern label pairs beside each image-label pair (<see cref="SynthConfig.AttributeLabelPairs"/>). Default false.</summary>
+    public bool AttributeLabelPairs { get; init; }
+
     /// <summary>Questions per train image used as QA pairs, at most (a seeded choice among its questions). Default 1.</summary>
     public int TrainImageQuestions { get; init; } = 1;
 
