@@ -56,6 +56,7 @@ internal static class TrainCommand
     private static readonly Option<string> s_motionKeepTasks = new("--motion-keep-tasks") { Description = "Comma-separated tasks whose pairs are video label pairs (video query, label text) for --motion-keep.", DefaultValueFactory = _ => "" };
     private static readonly Option<int> s_motionKeepVideos = new("--motion-keep-videos") { Description = "Labelled videos per step for --motion-keep (three frames each).", DefaultValueFactory = _ => 6 };
     private static readonly Option<string> s_stemWarmupTasks = new("--stem-warmup-tasks") { Description = "Comma-separated tasks whose pairs are label pairs (media query, label text) for --stem-warmup; each task is its own classification. TASK=N draws a task's pairs N times as often (e.g. image-label=4,image-colour,image-pattern).", DefaultValueFactory = _ => "" };
+    private static readonly Option<string?> s_stemWarmupFirst = new("--stem-warmup-first") { Description = "TASK[,TASK]:STEPS: the warm-up's first STEPS steps draw only these --stem-warmup-tasks tasks (e.g. image-label:1200 learns shape before colour)." };
     private static readonly Option<string> s_taskWeight = new("--task-weight") { Description = "Comma-separated TASK=N: each pair of TASK enters an epoch N times (default 1; 0 leaves the task out).", DefaultValueFactory = _ => "" };
     private static readonly Option<double> s_weightDecay = new("--weight-decay") { Description = "AdamW weight decay.", DefaultValueFactory = _ => 0.01 };
     private static readonly Option<double> s_clip = new("--clip") { Description = "Gradient-norm clip (0 = off).", DefaultValueFactory = _ => 1.0 };
@@ -84,7 +85,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train or adapt a BTok encoder with GIC + contrastive loss from a JSONL manifest.")
         {
             s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_frameSummaryWhere, s_patchColour, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_uniformity, s_batch, s_chunk,
-            s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_ownNegatives, s_stemKeep, s_motionKeep, s_motionKeepTasks, s_motionKeepVideos, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
+            s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_stemWarmupFirst, s_ownNegatives, s_stemKeep, s_motionKeep, s_motionKeepTasks, s_motionKeepVideos, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
             s_evalEvery, s_fp16, s_resume, s_device, s_threads, s_verbose,
         };
         command.SetAction((parsed, ct) => RunAsync(parsed, ct));
@@ -144,6 +145,7 @@ internal static class TrainCommand
     {
         double lambda = p.GetValue(s_gic) == "off" ? 0 : p.GetValue(s_lambda);
         Dictionary<string, int?> warmupTasks = Tasks(p.GetValue(s_stemWarmupTasks)!, "--stem-warmup-tasks", "image-label=4,image-colour", weightRequired: false);
+        (IReadOnlyList<string> firstTasks, int firstSteps) = WarmupFirst(p.GetValue(s_stemWarmupFirst));
         return new TrainingOptions
         {
             Manifest = p.GetValue(s_data)!,
@@ -167,6 +169,8 @@ internal static class TrainCommand
             StemWarmupSteps = p.GetValue(s_stemWarmup),
             StemWarmupTasks = [.. warmupTasks.Keys],
             StemWarmupWeights = warmupTasks.Where(t => t.Value is not null).ToDictionary(t => t.Key, t => t.Value!.Value),
+            StemWarmupFirstTasks = firstTasks,
+            StemWarmupFirstSteps = firstSteps,
             StemKeep = p.GetValue(s_stemKeep),
             MotionKeep = p.GetValue(s_motionKeep),
             MotionKeepTasks = p.GetValue(s_motionKeepTasks)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
@@ -209,6 +213,17 @@ internal static class TrainCommand
                 throw new ArgumentException($"{flag} names '{parts[0]}' twice; give each task once.");
         }
         return tasks;
+    }
+
+    /// <summary>--stem-warmup-first TASK[,TASK]:STEPS.</summary>
+    internal static (IReadOnlyList<string> Tasks, int Steps) WarmupFirst(string? value)
+    {
+        if (value is null) return ([], 0);
+        int colon = value.LastIndexOf(':');
+        string[] tasks = colon < 0 ? [] : value[..colon].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (tasks.Length == 0 || !int.TryParse(value[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int steps) || steps == 0)
+            throw new ArgumentException($"--stem-warmup-first '{value}' is not TASK[,TASK]:STEPS; write e.g. --stem-warmup-first image-label:1200.");
+        return (tasks, steps);
     }
 
     /// <summary>The from-scratch shape: a preset name or a model folder's config.json.</summary>

@@ -256,7 +256,7 @@ public static class BtokTrainer
                 Array.Clear(hits);
                 Array.Clear(pairs);
             }
-        }, ct);
+        }, ct, options.StemWarmupFirstTasks, options.StemWarmupFirstSteps);
     }
 
     /// <summary>Whether <see cref="TrainingOptions.OutputDirectory"/> holds a checkpoint that <see cref="TrainingOptions.Resume"/>
@@ -322,6 +322,10 @@ public static class BtokTrainer
         Check(o.MotionKeep == 0 || o.MotionKeepTasks.Count > 0,
             "--motion-keep needs --motion-keep-tasks naming the tasks of the manifest's video label pairs (e.g. video-label).");
         Check(o.MotionKeepVideos >= 1, $"--motion-keep-videos is {o.MotionKeepVideos}; use at least 1.");
+        Check(o.StemWarmupFirstSteps == 0 || (o.StemWarmupFirstSteps < o.StemWarmupSteps && o.StemWarmupFirstTasks.Count > 0),
+            $"--stem-warmup-first gives {o.StemWarmupFirstSteps} step(s) to its tasks alone, but the warm-up has {o.StemWarmupSteps}; give fewer than --stem-warmup, e.g. --stem-warmup-first image-label:1200 with --stem-warmup 1800.");
+        foreach (string task in o.StemWarmupFirstTasks)
+            Check(o.StemWarmupTasks.Contains(task), $"--stem-warmup-first names '{task}', which --stem-warmup-tasks does not; name it there too.");
         foreach ((string task, int weight) in o.StemWarmupWeights)
         {
             Check(o.StemWarmupTasks.Contains(task), $"--stem-warmup-tasks weighs '{task}' but does not name it; write TASK=N among the tasks.");

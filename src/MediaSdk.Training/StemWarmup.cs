@@ -136,8 +136,11 @@ internal sealed class StemWarmup : IDisposable
     /// <param name="seed">Seeds the head, the batch order and the augmentation.</param>
     /// <param name="onStep">Receives every step's loss and accuracy, overall and per task.</param>
     /// <param name="ct">Checked between steps.</param>
+    /// <param name="firstTasks">Tasks the first <paramref name="firstSteps"/> steps draw from alone (null: every task throughout).</param>
+    /// <param name="firstSteps">Steps of the first phase.</param>
     /// <exception cref="InvalidOperationException">This is the motion readout, which trains only along the main run.</exception>
-    public void Run(int steps, int batchSize, double lr, int seed, Action<StemWarmupStep>? onStep, CancellationToken ct)
+    public void Run(int steps, int batchSize, double lr, int seed, Action<StemWarmupStep>? onStep, CancellationToken ct,
+        IReadOnlyCollection<string>? firstTasks = null, int firstSteps = 0)
     {
         if (_motion) throw new InvalidOperationException("The motion head trains along the main run (KeepBackward), not in a warm-up.");
         var random = new Random(unchecked(seed * 7_919 + 3));
@@ -154,6 +157,10 @@ internal sealed class StemWarmup : IDisposable
             using var optimizer = optim.AdamW(all, lr, weight_decay: 0.01);
             int[] order = [.. _pool];
             int cursor = order.Length;
+            // Why a first phase: a stem that shows colour makes the main run drop shape (docs/results.md, r11-r15), so shape
+            // can be learnt alone first and colour added after. Its own order keeps the later draws those of a plain run.
+            int[] first = firstTasks is null || firstSteps == 0 ? [] : [.. _pool.Where(i => firstTasks.Contains(_taskNames[_tasks[i]]))];
+            int firstCursor = first.Length;
             int warm = RampSteps(steps);
             for (int step = 0; step < steps; step++)
             {
@@ -161,15 +168,25 @@ internal sealed class StemWarmup : IDisposable
                 long t0 = Stopwatch.GetTimestamp();
                 using DisposeScope scope = NewDisposeScope();
                 foreach (AdamW.ParamGroup group in optimizer.ParamGroups) group.LearningRate = BtokTrainer.Schedule(step, steps, warm, lr);
-                Tensor loss = Loss(head, batchSize, () =>
-                {
-                    if (cursor == order.Length)
+                Tensor loss = Loss(head, batchSize, step < firstSteps && first.Length > 0
+                    ? () =>
                     {
-                        random.Shuffle(order);
-                        cursor = 0;
+                        if (firstCursor == first.Length)
+                        {
+                            random.Shuffle(first);
+                            firstCursor = 0;
+                        }
+                        return first[firstCursor++];
                     }
-                    return order[cursor++];
-                }, random, out Tensor logits, out Tensor target, out long[] tasks);
+                    : () =>
+                    {
+                        if (cursor == order.Length)
+                        {
+                            random.Shuffle(order);
+                            cursor = 0;
+                        }
+                        return order[cursor++];
+                    }, random, out Tensor logits, out Tensor target, out long[] tasks);
                 optimizer.zero_grad();
                 loss.backward();
                 nn.utils.clip_grad_norm_(all, 1.0);

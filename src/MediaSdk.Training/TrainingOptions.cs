@@ -94,6 +94,15 @@ public sealed record TrainingOptions
     public IReadOnlyDictionary<string, int> StemWarmupWeights { get; init; } = new Dictionary<string, int>();
 
     /// <summary>
+    /// Warm-up tasks that the first <see cref="StemWarmupFirstSteps"/> steps draw from alone (with their weights); the
+    /// rest of the warm-up draws from every <see cref="StemWarmupTasks"/> task. Default: none (one phase).
+    /// </summary>
+    public IReadOnlyList<string> StemWarmupFirstTasks { get; init; } = [];
+
+    /// <summary>Steps of the warm-up's first phase (<see cref="StemWarmupFirstTasks"/>); fewer than <see cref="StemWarmupSteps"/>. Default 0.</summary>
+    public int StemWarmupFirstSteps { get; init; }
+
+    /// <summary>
     /// Weight of the warm-up's classification loss (its head frozen, half a batch of labelled media per step) added to
     /// every main step, so the stem keeps what the warm-up taught it; 0 (default) drops the head after the warm-up.
     /// Needs <see cref="StemWarmupSteps"/> and a trainable stem.

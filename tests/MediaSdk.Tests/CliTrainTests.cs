@@ -105,6 +105,8 @@ public sealed partial class CliTrainTests : IDisposable
     [InlineData("--task-weight", "image-label=101")]
     [InlineData("--stem-warmup-tasks", "image-label=x")]
     [InlineData("--stem-warmup-tasks", "image-label=0")]
+    [InlineData("--stem-warmup-first", "image-label")]
+    [InlineData("--stem-warmup-first", "image-label:0")]
     [InlineData("--uniformity", "-1")]
     [InlineData("--stem-keep", "-1")]
     [InlineData("--motion-keep", "1")]

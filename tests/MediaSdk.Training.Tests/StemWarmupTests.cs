@@ -98,6 +98,39 @@ public sealed class StemWarmupTests : IDisposable
     }
 
     [Fact]
+    public void Run_FirstPhase_DrawsOnlyItsTasksThenEveryTask()
+    {
+        List<TrainingExample> examples = [];
+        for (int i = 0; i < 24; i++)
+        {
+            TrainingExample colour = Labelled(i, "colour", i % 3);
+            examples.Add(colour);
+            examples.Add(colour with { Line = colour.Line + 1000, Task = "alias", Positive = new SideInput { TextIds = [30 + (i % 3)] } });
+        }
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Small, seed: 5, new EncoderOptions { Device = EncoderDevice.Cpu, Threads = 2 });
+        using var warmup = new StemWarmup(encoder.Network, examples, ["colour", "alias"], CPU);
+        var steps = new List<StemWarmupStep>();
+        warmup.Run(10, 8, 1e-3, seed: 1, steps.Add, CancellationToken.None, firstTasks: ["alias"], firstSteps: 4);
+        Assert.All(steps.Take(4), s => Assert.Equal((0, 8), (s.TaskPairs[0], s.TaskPairs[1])));
+        // Afterwards both tasks, drawn as in a one-phase run: 48 draws over a pool of 24 + 24.
+        Assert.True(steps.Skip(4).Sum(s => s.TaskPairs[0]) >= 12, "the second phase must draw the other task too");
+        Assert.True(steps.Skip(4).Sum(s => s.TaskPairs[1]) >= 12, "the second phase keeps drawing the first phase's task");
+    }
+
+    [Fact]
+    public void Validate_WarmupFirst_NeedsFewerStepsAndWarmupTasks()
+    {
+        var options = new TrainingOptions
+        {
+            Manifest = "m.jsonl", OutputDirectory = _temp, StemWarmupSteps = 10, StemWarmupTasks = ["label", "colour"],
+            StemWarmupFirstTasks = ["label"], StemWarmupFirstSteps = 6,
+        };
+        BtokTrainer.Validate(options);
+        Assert.Contains("fewer than --stem-warmup", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options with { StemWarmupFirstSteps = 10 })).Message, StringComparison.Ordinal);
+        Assert.Contains("'shape'", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options with { StemWarmupFirstTasks = ["shape"] })).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Constructor_NoLabelPairsOfTheTasks_SaysWhichTasksAndHowToFix()
     {
         List<TrainingExample> examples = [.. Enumerable.Range(0, 8).Select(i => Labelled(i, "caption", i % 2))];
