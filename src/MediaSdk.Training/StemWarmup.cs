@@ -129,6 +129,21 @@ internal sealed class StemWarmup : IDisposable
     /// <summary>The warm-up tasks, in the order of <see cref="StemWarmupStep.TaskHits"/>.</summary>
     public IReadOnlyList<string> Tasks => _taskNames;
 
+    /// <summary>Draws from <paramref name="pool"/> in passes, each in a fresh shuffled order.</summary>
+    private static Func<int> Cycle(int[] pool, Random random)
+    {
+        int cursor = pool.Length;
+        return () =>
+        {
+            if (cursor == pool.Length)
+            {
+                random.Shuffle(pool);
+                cursor = 0;
+            }
+            return pool[cursor++];
+        };
+    }
+
     /// <summary>Runs <paramref name="steps"/> AdamW steps on the vision stem (a linear ramp of <see cref="RampSteps"/>, then linear decay to zero).</summary>
     /// <param name="steps">Optimiser steps.</param>
     /// <param name="batchSize">Labelled pairs per step.</param>
@@ -155,12 +170,11 @@ internal sealed class StemWarmup : IDisposable
         try
         {
             using var optimizer = optim.AdamW(all, lr, weight_decay: 0.01);
-            int[] order = [.. _pool];
-            int cursor = order.Length;
+            Func<int> every = Cycle([.. _pool], random);
             // Why a first phase: a stem that shows colour makes the main run drop shape (docs/results.md, r11-r15), so shape
-            // can be learnt alone first and colour added after. Its own order keeps the later draws those of a plain run.
-            int[] first = firstTasks is null || firstSteps == 0 ? [] : [.. _pool.Where(i => firstTasks.Contains(_taskNames[_tasks[i]]))];
-            int firstCursor = first.Length;
+            // can be learnt alone first and colour added after. Its own cycle keeps the later draws those of a plain run.
+            Func<int>? first = firstTasks is null || firstSteps == 0 ? null
+                : Cycle([.. _pool.Where(i => firstTasks.Contains(_taskNames[_tasks[i]]))], random);
             int warm = RampSteps(steps);
             for (int step = 0; step < steps; step++)
             {
@@ -168,25 +182,7 @@ internal sealed class StemWarmup : IDisposable
                 long t0 = Stopwatch.GetTimestamp();
                 using DisposeScope scope = NewDisposeScope();
                 foreach (AdamW.ParamGroup group in optimizer.ParamGroups) group.LearningRate = BtokTrainer.Schedule(step, steps, warm, lr);
-                Tensor loss = Loss(head, batchSize, step < firstSteps && first.Length > 0
-                    ? () =>
-                    {
-                        if (firstCursor == first.Length)
-                        {
-                            random.Shuffle(first);
-                            firstCursor = 0;
-                        }
-                        return first[firstCursor++];
-                    }
-                    : () =>
-                    {
-                        if (cursor == order.Length)
-                        {
-                            random.Shuffle(order);
-                            cursor = 0;
-                        }
-                        return order[cursor++];
-                    }, random, out Tensor logits, out Tensor target, out long[] tasks);
+                Tensor loss = Loss(head, batchSize, step < firstSteps && first is not null ? first : every, random, out Tensor logits, out Tensor target, out long[] tasks);
                 optimizer.zero_grad();
                 loss.backward();
                 nn.utils.clip_grad_norm_(all, 1.0);

@@ -52,13 +52,7 @@ public sealed class StemWarmupTests : IDisposable
     {
         // Every image is labelled twice: by the "colour" task and by the "alias" task, whose label texts differ. One
         // softmax over all six texts could be right at most half the time; one per task can be right every time.
-        List<TrainingExample> examples = [];
-        for (int i = 0; i < 48; i++)
-        {
-            TrainingExample colour = Labelled(i, "colour", i % 3);
-            examples.Add(colour);
-            examples.Add(colour with { Line = colour.Line + 1000, Task = "alias", Positive = new SideInput { TextIds = [30 + (i % 3)] } });
-        }
+        List<TrainingExample> examples = ColourAndAlias(48);
         using BtokEncoder encoder = BtokEncoder.CreateRandom(Small, seed: 5, new EncoderOptions { Device = EncoderDevice.Cpu, Threads = 2 });
         using var warmup = new StemWarmup(encoder.Network, examples, ["colour", "alias"], CPU);
         Assert.Equal(96, warmup.Count);
@@ -81,13 +75,7 @@ public sealed class StemWarmupTests : IDisposable
     [Fact]
     public void Run_TaskWeight_DrawsThatTasksPairsSoMuchMoreOften()
     {
-        List<TrainingExample> examples = [];
-        for (int i = 0; i < 24; i++)
-        {
-            TrainingExample colour = Labelled(i, "colour", i % 3);
-            examples.Add(colour);
-            examples.Add(colour with { Line = colour.Line + 1000, Task = "alias", Positive = new SideInput { TextIds = [30 + (i % 3)] } });
-        }
+        List<TrainingExample> examples = ColourAndAlias(24);
         using BtokEncoder encoder = BtokEncoder.CreateRandom(Small, seed: 5, new EncoderOptions { Device = EncoderDevice.Cpu, Threads = 2 });
         using var warmup = new StemWarmup(encoder.Network, examples, ["colour", "alias"], CPU, new Dictionary<string, int> { ["alias"] = 3 });
         var steps = new List<StemWarmupStep>();
@@ -100,13 +88,7 @@ public sealed class StemWarmupTests : IDisposable
     [Fact]
     public void Run_FirstPhase_DrawsOnlyItsTasksThenEveryTask()
     {
-        List<TrainingExample> examples = [];
-        for (int i = 0; i < 24; i++)
-        {
-            TrainingExample colour = Labelled(i, "colour", i % 3);
-            examples.Add(colour);
-            examples.Add(colour with { Line = colour.Line + 1000, Task = "alias", Positive = new SideInput { TextIds = [30 + (i % 3)] } });
-        }
+        List<TrainingExample> examples = ColourAndAlias(24);
         using BtokEncoder encoder = BtokEncoder.CreateRandom(Small, seed: 5, new EncoderOptions { Device = EncoderDevice.Cpu, Threads = 2 });
         using var warmup = new StemWarmup(encoder.Network, examples, ["colour", "alias"], CPU);
         var steps = new List<StemWarmupStep>();
@@ -128,6 +110,19 @@ public sealed class StemWarmupTests : IDisposable
         BtokTrainer.Validate(options);
         Assert.Contains("fewer than --stem-warmup", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options with { StemWarmupFirstSteps = 10 })).Message, StringComparison.Ordinal);
         Assert.Contains("'shape'", Assert.Throws<ArgumentException>(() => BtokTrainer.Validate(options with { StemWarmupFirstTasks = ["shape"] })).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary><paramref name="images"/> images labelled by colour (task "colour"), and the same images under other label texts (task "alias").</summary>
+    private static List<TrainingExample> ColourAndAlias(int images)
+    {
+        List<TrainingExample> examples = [];
+        for (int i = 0; i < images; i++)
+        {
+            TrainingExample colour = Labelled(i, "colour", i % 3);
+            examples.Add(colour);
+            examples.Add(colour with { Line = colour.Line + 1000, Task = "alias", Positive = new SideInput { TextIds = [30 + (i % 3)] } });
+        }
+        return examples;
     }
 
     [Fact]
