@@ -76,9 +76,10 @@ public sealed record SynthConfig
     /// <summary>
     /// Also write image-colour and image-pattern training pairs: each labelled train image's main object's colour and
     /// pattern word against every other value, for the vision warm-up (docs/training.md, --stem-warmup-tasks). Only the
-    /// training manifest changes; val and test stay byte-identical. Default false (the shipped model's world).
+    /// training manifest changes; val and test stay byte-identical. Default true (world v1.2, the shipped model's world
+    /// since recipe 7); false gives world v1.1's manifest.
     /// </summary>
-    public bool AttributeLabelPairs { get; init; }
+    public bool AttributeLabelPairs { get; init; } = true;
 
     /// <summary>Compositions that never occur in the train split and are planted in val and test.</summary>
     public SynthHeldOut HeldOut { get; init; } = new();
