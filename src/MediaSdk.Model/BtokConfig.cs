@@ -114,6 +114,16 @@ public sealed record BtokConfig
     /// </summary>
     public bool PatchColour { get; init; }
 
+    /// <summary>
+    /// A clip of two or more frames ends with one more vision token: a projection of the summary tokens of its first,
+    /// middle and last frame less their mean, i.e. what changes over the clip (where the object goes, how big it gets,
+    /// whether it is there). Why: the transformer sees every frame's summary, but telling "moving left" from "moving
+    /// right" needs their difference, which attention (a weighted average) does not form easily in a small model; this
+    /// token hands it the difference directly. Images (one frame) get no such token. Needs <see cref="FrameSummaryToken"/>.
+    /// Default false.
+    /// </summary>
+    public bool MotionToken { get; init; }
+
     /// <summary>Vision tokens per frame: (ImageSize / PatchSize)^2, plus one with <see cref="FrameSummaryToken"/>.</summary>
     [JsonIgnore]
     public int TokensPerFrame => ((ImageSize / PatchSize) * (ImageSize / PatchSize)) + (FrameSummaryToken ? 1 : 0);
@@ -160,6 +170,8 @@ public sealed record BtokConfig
             throw new ArgumentException($"BtokConfig.PatchColour averages each patch's quadrants; PatchSize {PatchSize} must be even.", nameof(PatchColour));
         if (FrameSummaryWhere && !FrameSummaryToken)
             throw new ArgumentException("BtokConfig.FrameSummaryWhere adds to the frame summary token; set FrameSummaryToken too.", nameof(FrameSummaryWhere));
+        if (MotionToken && !FrameSummaryToken)
+            throw new ArgumentException("BtokConfig.MotionToken reads the frame summary tokens; set FrameSummaryToken too.", nameof(MotionToken));
         if (!(RopeTheta > 1.0) || double.IsInfinity(RopeTheta))
             throw new ArgumentException($"BtokConfig.RopeTheta is {RopeTheta}; it must be a finite number above 1 (default 10000).", nameof(RopeTheta));
         if (!(RmsNormEps > 0.0) || RmsNormEps > 1e-2)

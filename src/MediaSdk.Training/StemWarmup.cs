@@ -31,8 +31,8 @@ internal sealed class StemWarmup : IDisposable
     /// <summary>The motion head's name in the checkpoint.</summary>
     public const string MotionHeadPrefix = "motion_head.";
 
-    /// <summary>Frames of each video the motion readout embeds: the first, the middle and the last.</summary>
-    public const int MotionFrames = 3;
+    /// <summary>Frames of each video the motion readout embeds: the first, the middle and the last (the motion token's).</summary>
+    public const int MotionFrames = PatchEmbed.MotionFrames;
 
     private readonly BtokModel _model;
     private readonly List<TrainingExample> _examples = [];
@@ -304,7 +304,8 @@ internal sealed class StemWarmup : IDisposable
         int size = _model.Config.ImageSize, frames = side.Frames;
         Tensor all = tensor(side.Pixels!, [frames, 3, size, size], device: _device);
         Tensor picked = all.index_select(0, tensor(new long[] { 0, frames / 2, frames - 1 }, device: _device));
-        Tensor tokens = _model.EmbedFrames(picked); // [3 * (P + 1), D], each frame's summary token last
+        // [3 * (P + 1) (+ 1), D], each frame's summary token last (then the motion token, when on, which is left out)
+        Tensor tokens = _model.EmbedFrames(picked).narrow(0, 0, MotionFrames * _model.Config.TokensPerFrame);
         Tensor summary = tokens.reshape(MotionFrames, -1, tokens.shape[1]).select(1, -1); // [3, D]
         return (summary - summary.mean([0L], keepdim: true)).flatten();
     }

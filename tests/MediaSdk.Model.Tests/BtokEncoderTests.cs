@@ -288,6 +288,33 @@ public sealed class BtokEncoderTests
     }
 
     [Fact]
+    public void MotionToken_ClipEndsWithWhatChanges_ImagesGetNone()
+    {
+        BtokConfig config = Tiny with { FrameSummaryToken = true, FrameSummaryWhere = true, MotionToken = true };
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(config, 10, Cpu);
+        using var scope = torch.NewDisposeScope();
+        using var mode = torch.inference_mode();
+        int p = config.PatchSize, s = config.ImageSize;
+        // A bright square crossing the top row of patches, left to right, over three frames.
+        torch.Tensor frames = torch.full(3, 3, s, s, -1f);
+        for (int i = 0; i < 3; i++) frames[i, .., ..p, (i * p)..((i + 1) * p)] = torch.tensor(1f);
+        var embed = encoder.Network.PatchEmbed;
+        torch.Tensor forward = embed.forward(frames), backward = embed.forward(frames.flip(0));
+        Assert.Equal(3 * config.TokensPerFrame + 1, forward.shape[0]);
+        Assert.Equal(config.TokensPerFrame, embed.forward(frames.narrow(0, 0, 1)).shape[0]);
+        // Left-to-right and right-to-left hold the same frames; only the motion token tells them apart by order alone.
+        double turned = (forward[-1] - backward[-1]).abs().max().item<float>();
+        Assert.True(turned > 1e-3, $"the motion token must change when the motion reverses (max difference {turned})");
+        // A still clip changes nothing: its motion token is the projection's bias.
+        torch.Tensor still = embed.forward(frames.narrow(0, 0, 1).expand(3, -1, -1, -1).contiguous());
+        torch.Tensor bias = embed.named_parameters().Single(n => n.name == "motion_token.bias").parameter;
+        Assert.True((still[-1] - bias).abs().max().item<float>() < 1e-5, "a still clip's motion token must be the bias alone");
+
+        Assert.Contains("FrameSummaryToken", Assert.Throws<ArgumentException>(() =>
+            BtokEncoder.CreateRandom(Tiny with { MotionToken = true }, 1, Cpu)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ConvStem_PatchSizeNotMultipleOf8_Refused()
     {
         var ex = Assert.Throws<ArgumentException>(() => BtokEncoder.CreateRandom(Tiny with { VisionStem = VisionStem.Conv, PatchSize = 4, ImageSize = 32 }, 1, Cpu));

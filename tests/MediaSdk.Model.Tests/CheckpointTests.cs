@@ -91,9 +91,9 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
-    public void SaveThenLoad_ConvStemSummaryTokenAndPatchColour_RoundTripWithTheirWeights()
+    public void SaveThenLoad_ConvStemSummaryTokenPatchColourAndMotionToken_RoundTripWithTheirWeights()
     {
-        string dir = SaveTiny(Tiny with { VisionStem = VisionStem.Conv, FrameSummaryToken = true, FrameSummaryWhere = true, PatchColour = true });
+        string dir = SaveTiny(Tiny with { VisionStem = VisionStem.Conv, FrameSummaryToken = true, FrameSummaryWhere = true, PatchColour = true, MotionToken = true });
         string json = File.ReadAllText(Path.Combine(dir, "config.json"));
         Assert.Contains("\"visionStem\": \"Conv\"", json);
         Assert.Contains("\"frameSummaryToken\": true", json);
@@ -108,6 +108,9 @@ public sealed class CheckpointTests : IDisposable
         Assert.Contains(loaded.Network.named_parameters(), p => p.name == "patch_embed.frame_summary.weight");
         Assert.True(loaded.Config.PatchColour);
         Assert.Equal([(long)Tiny.DModel, 12L], loaded.Network.named_parameters().Single(p => p.name == "patch_embed.patch_colour.weight").parameter.shape);
+        Assert.Contains("\"motionToken\": true", json);
+        Assert.True(loaded.Config.MotionToken);
+        Assert.Equal([(long)Tiny.DModel, 3L * Tiny.DModel], loaded.Network.named_parameters().Single(p => p.name == "patch_embed.motion_token.weight").parameter.shape);
     }
 
     [Fact]

@@ -251,13 +251,15 @@ public sealed class StemWarmupTests : IDisposable
         Assert.Equal(log[^1].StemKeepLoss!.Value, resumed[^1].StemKeepLoss!.Value, 6);
     }
 
-    [Fact]
-    public void MotionKeep_LeftAgainstRight_HeadAndStemLearnTheDirection()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the motion token, when on, sits after the three frames' tokens and is left out of the readout
+    public void MotionKeep_LeftAgainstRight_HeadAndStemLearnTheDirection(bool motionToken)
     {
         // The same blob, the same frames, only their order differs between the classes: a max over every frame cannot
         // tell them apart; the motion readout must.
         List<TrainingExample> examples = [.. Enumerable.Range(0, 24).Select(i => Moving(i, "vlabel", i % 2))];
-        using BtokEncoder encoder = BtokEncoder.CreateRandom(Summarised, seed: 5, new EncoderOptions { Device = EncoderDevice.Cpu, Threads = 2 });
+        using BtokEncoder encoder = BtokEncoder.CreateRandom(Summarised with { MotionToken = motionToken }, seed: 5, new EncoderOptions { Device = EncoderDevice.Cpu, Threads = 2 });
         BtokModel model = encoder.Network;
         using StemWarmup motion = StemWarmup.Motion(model, examples, ["vlabel"], CPU, seed: 1);
         Assert.Equal(2, motion.Classes);
@@ -352,12 +354,14 @@ public sealed class StemWarmupTests : IDisposable
             Threads = 2,
             Resume = resume,
         };
-        var (log, resumed) = StraightAndResumed(Options, o => o with { MotionKeepVideos = 4 }, Summarised, examples);
+        // With the motion token on, so the whole trainer runs clips one token longer than their frames.
+        var (log, resumed) = StraightAndResumed(Options, o => o with { MotionKeepVideos = 4 }, Summarised with { MotionToken = true }, examples);
         Assert.All(log, r => Assert.True(r.MotionKeepLoss is > 0, $"step {r.Step}: motion loss {r.MotionKeepLoss}"));
         Assert.Equal(log[^1].MotionKeepLoss!.Value, resumed[^1].MotionKeepLoss!.Value, 6);
         // The exported model is the encoder alone: the motion head stays in the training checkpoint.
         using BtokEncoder exported = BtokEncoder.Load(Path.Combine(_temp, "straight"));
         Assert.DoesNotContain(exported.Network.state_dict().Keys, k => k.StartsWith(StemWarmup.MotionHeadPrefix, StringComparison.Ordinal));
+        Assert.Contains("patch_embed.motion_token.weight", exported.Network.state_dict().Keys);
     }
 
     /// <summary>

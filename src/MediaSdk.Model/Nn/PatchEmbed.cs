@@ -24,6 +24,7 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
     private readonly Parameter temporal_embed;
     private readonly Linear? frame_summary;
     private readonly Linear? patch_colour;
+    private readonly Linear? motion_token;
 #pragma warning restore IDE1006
 
     private readonly int _patch;
@@ -51,14 +52,19 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
         // The where-summary's input: max, mean column, mean row and spread, each [D].
         if (config.FrameSummaryToken) frame_summary = nn.Linear((_where ? 4 : 1) * config.DModel, config.DModel, hasBias: true);
         if (config.PatchColour) patch_colour = nn.Linear(3 * 2 * 2, config.DModel, hasBias: true);
+        if (config.MotionToken) motion_token = nn.Linear(MotionFrames * config.DModel, config.DModel, hasBias: true);
         RegisterComponents();
     }
+
+    /// <summary>Frames the motion token compares: the first, the middle and the last.</summary>
+    public const int MotionFrames = 3;
 
     /// <summary>Parameter-name prefix of the convolution stem's layers (they need a fan-in init, not the 0.02 one).</summary>
     public const string StemPrefix = "patch_embed.stem.";
 
     /// <summary>[F, 3, S, S] frames of one window to [F * TokensPerFrame, D] tokens, frame-major then raster order (the
-    /// summary token, when on, last in its frame).</summary>
+    /// summary token, when on, last in its frame), plus with <see cref="BtokConfig.MotionToken"/> and F >= 2 one motion
+    /// token at the end.</summary>
     /// <remarks>
     /// Patch stem: computed as patchify + one matrix product with the convolution's weight viewed as [D, 3 * p * p]: the same math
     /// as the stride-p convolution (tested against it) but a plain GEMM, which libtorch runs several times faster on
@@ -145,10 +151,20 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
         return cat([max, x, y, spread], 2);
     }
 
-    private Tensor AddTemporal(Tensor patches) // [F, P, D] -> [F * (P (+1)), D]
+    private Tensor AddTemporal(Tensor patches) // [F, P, D] -> [F * (P (+1)) (+1), D]
     {
         if (frame_summary is not null) patches = cat([patches, frame_summary.forward(SummaryInput(patches))], 1);
         Tensor temporal = temporal_embed.narrow(0, 0, patches.shape[0]).unsqueeze(1);
-        return (patches + temporal).reshape(-1, patches.shape[2]);
+        Tensor tokens = (patches + temporal).reshape(-1, patches.shape[2]);
+        return motion_token is null || patches.shape[0] < 2 ? tokens : cat([tokens, Motion(patches)], 0);
+    }
+
+    /// <summary>[F, P + 1, D] tokens (summary last, before the temporal embedding) -> [1, D]: the first, middle and last
+    /// summary tokens less their mean, projected (<see cref="BtokConfig.MotionToken"/>).</summary>
+    private Tensor Motion(Tensor patches)
+    {
+        long f = patches.shape[0];
+        Tensor summary = patches.select(1, -1).index_select(0, tensor(new long[] { 0, f / 2, f - 1 }, device: patches.device));
+        return motion_token!.forward((summary - summary.mean([0L], keepdim: true)).reshape(1, -1));
     }
 }
