@@ -156,7 +156,9 @@ const string ModelArgs = "--arch btok-tiny --stem conv --frame-summary "
 // negatives (docs/training.md).
 const string DefaultModelArgs = ModelArgs + " --stem-warmup-tasks image-label=2,image-colour,image-pattern "
     + "--uniformity 1 --stem-keep 1 --frame-summary-where --own-negatives";
-string WarmupFirst(string stemWarmup) => int.Parse(stemWarmup) * 2 / 3 is int first and > 0 ? $" --stem-warmup-first image-label:{first}" : "";
+// Not a number: left out, so train itself names the bad --stem-warmup.
+string WarmupFirst(string stemWarmup) => int.TryParse(stemWarmup, out int warmup) && warmup * 2 / 3 is int first and > 0
+    ? $" --stem-warmup-first image-label:{first}" : "";
 // The ablation keeps the recipe its finished runs in artifacts/ablation were trained with (recipe 3: a shape-only
 // warm-up of 1200 steps), so a resumed ablation stays one recipe.
 const string AblationModelArgs = ModelArgs + " --stem-warmup-tasks image-label";
@@ -179,9 +181,7 @@ Task("train-default")
     string synthConfig = Argument("synth-config", "");
     bool install = HasArgument("install") || !HasArgument("steps");
     var world = artifacts.Combine("synth").Combine(synthConfig == "" ? "default" : System.IO.Path.GetFileNameWithoutExtension(synthConfig));
-    // Always run: synth reuses a finished world's media and rewrites its manifests (seconds), so a world from an older
-    // default (v1.1, no colour and pattern label pairs) is brought up to date; another config stops with a clear error.
-    Run($"synth --out {Quote(world.FullPath)}" + (synthConfig == "" ? "" : $" --config {Quote(synthConfig)}"));
+    Synth(world, synthConfig == "" ? "" : $" --config {Quote(synthConfig)}");
     var run = artifacts.Combine("train").Combine(install ? "btok-tiny" : "btok-tiny-short");
     if (DirectoryExists(run)) DeleteDirectory(run, new DeleteDirectorySettings { Recursive = true });
     Run($"train --data {Quote(world.CombineWithFilePath("train.jsonl").FullPath)} --out {Quote(run.FullPath)} --steps {steps} --stem-warmup {stemWarmup} "
@@ -221,7 +221,7 @@ Task("ablation")
     string[] seeds = Argument("seeds", "1,2").Split(',');
     string[] names = Argument("variants", string.Join(",", AblationVariants.Select(v => v.Name))).Split(',');
     var world = artifacts.Combine("synth").Combine("default");
-    if (!FileExists(world.Combine("test").CombineWithFilePath("bench.json"))) Run($"synth --out {Quote(world.FullPath)}");
+    Synth(world);
     // Finished runs are reused, so another budget gets its own folder rather than mixing with the default's runs.
     var root = artifacts.Combine(steps == AblationSteps && stemWarmup == AblationStemWarmup ? "ablation" : $"ablation-w{stemWarmup}-s{steps}");
     var rows = new List<(string Variant, string Seed, System.Text.Json.JsonElement Eval)>();
@@ -262,6 +262,11 @@ Task("ablation")
     System.IO.File.WriteAllText(root.CombineWithFilePath("summary.md").FullPath, md.ToString());
     Information(md.ToString());
 });
+
+// Always runs synth: on a finished world of the same config it reuses the media and rewrites the manifests (seconds);
+// a folder of another config, such as a world of the v1.1 default (no colour and pattern label pairs), stops with
+// synth's one-line error instead of being trained on silently.
+void Synth(DirectoryPath world, string configArgument = "") => Run($"synth --out {Quote(world.FullPath)}{configArgument}");
 
 void Run(string arguments)
 {
