@@ -22,6 +22,11 @@ internal static class TrainCommand
         Description = "With --frame-summary: a clip ends with one token of what its summary tokens change from first to middle to last frame (BtokConfig.MotionToken).",
     };
 
+    private static readonly Option<bool> s_motionTrace = new("--motion-trace")
+    {
+        Description = "With --motion-token: the motion token also carries where the clip's moving part is in its first, middle and last frame, from the pixels (BtokConfig.MotionTrace).",
+    };
+
     private static readonly Option<bool> s_patchColour = new("--patch-colour")
     {
         Description = "With a model trained from scratch: add each patch's mean colour per quadrant to its token, beside the stem (BtokConfig.PatchColour).",
@@ -89,7 +94,7 @@ internal static class TrainCommand
         s_device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var command = new Command("train", "Train or adapt a BTok encoder with GIC + contrastive loss from a JSONL manifest.")
         {
-            s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_frameSummaryWhere, s_motionToken, s_patchColour, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_uniformity, s_batch, s_chunk,
+            s_data, s_out, s_init, s_arch, s_stem, s_frameSummary, s_frameSummaryWhere, s_motionToken, s_motionTrace, s_patchColour, s_steps, s_btoks, s_gic, s_mask, s_form, s_ntpVocab, s_lambda, s_ntpFraction, s_tau, s_uniformity, s_batch, s_chunk,
             s_lr, s_warmup, s_stemWarmup, s_stemWarmupTasks, s_stemWarmupFirst, s_ownNegatives, s_stemKeep, s_motionKeep, s_motionKeepTasks, s_motionKeepVideos, s_taskWeight, s_weightDecay, s_clip, s_lora, s_loraAlpha, s_freeze, s_seed, s_bf16, s_frames, s_cache, s_saveEvery,
             s_evalEvery, s_fp16, s_resume, s_device, s_threads, s_verbose,
         };
@@ -244,7 +249,7 @@ internal static class TrainCommand
         _ => throw new UsageException($"--arch '{value}' is neither a preset (default, tiny, btok-tiny) nor a model folder; pass one of those."),
     };
 
-    /// <summary>The --arch shape with the --stem, --patch-colour, --frame-summary, --frame-summary-where and --motion-token overrides.</summary>
+    /// <summary>The --arch shape with the --stem, --patch-colour, --frame-summary, --frame-summary-where, --motion-token and --motion-trace overrides.</summary>
     private static BtokConfig FromScratch(ParseResult p)
     {
         BtokConfig shape = Architecture(p.GetValue(s_arch)!);
@@ -255,11 +260,12 @@ internal static class TrainCommand
             "conv" => shape with { VisionStem = VisionStem.Conv },
             string stem => throw new UsageException($"--stem '{stem}' is not a vision stem; use patch or conv."),
         };
-        bool summary = p.GetValue(s_frameSummary), where = p.GetValue(s_frameSummaryWhere), motion = p.GetValue(s_motionToken);
+        bool summary = p.GetValue(s_frameSummary), where = p.GetValue(s_frameSummaryWhere), motion = p.GetValue(s_motionToken), trace = p.GetValue(s_motionTrace);
         if (where && !summary) throw new UsageException("--frame-summary-where adds to the frame summary token; add --frame-summary.");
         if (motion && !summary) throw new UsageException("--motion-token reads the frame summary tokens; add --frame-summary.");
+        if (trace && !motion) throw new UsageException("--motion-trace adds to the motion token; add --motion-token.");
         if (p.GetValue(s_patchColour)) shape = shape with { PatchColour = true };
-        return summary ? shape with { FrameSummaryToken = true, FrameSummaryWhere = where, MotionToken = motion } : shape;
+        return summary ? shape with { FrameSummaryToken = true, FrameSummaryWhere = where, MotionToken = motion, MotionTrace = trace } : shape;
     }
 
     /// <summary>Forwards the trainer's records to the display on the training thread (no sync-context hop); vision

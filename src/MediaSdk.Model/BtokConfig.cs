@@ -124,6 +124,17 @@ public sealed record BtokConfig
     /// </summary>
     public bool MotionToken { get; init; }
 
+    /// <summary>
+    /// The motion token also carries where the clip's moving part is, straight from the pixels: in its first, middle and
+    /// last frame, the centre, spread and strength of what differs from the clip's per-pixel median frame (the still
+    /// background). Why: the summary-token difference (<see cref="MotionToken"/>) is as good as the stem's features, and a
+    /// stem trained on shape and colour localises a small object too weakly for direction to survive (docs/results.md,
+    /// r16-r18: the four directions stay near chance). This is the budget version of a two-stream network's motion
+    /// input: cheap, parameter-free up to one projection, and blind to pans (the whole frame then differs). Needs
+    /// <see cref="MotionToken"/>. Default false.
+    /// </summary>
+    public bool MotionTrace { get; init; }
+
     /// <summary>Vision tokens per frame: (ImageSize / PatchSize)^2, plus one with <see cref="FrameSummaryToken"/>.</summary>
     [JsonIgnore]
     public int TokensPerFrame => ((ImageSize / PatchSize) * (ImageSize / PatchSize)) + (FrameSummaryToken ? 1 : 0);
@@ -172,6 +183,8 @@ public sealed record BtokConfig
             throw new ArgumentException("BtokConfig.FrameSummaryWhere adds to the frame summary token; set FrameSummaryToken too.", nameof(FrameSummaryWhere));
         if (MotionToken && !FrameSummaryToken)
             throw new ArgumentException("BtokConfig.MotionToken reads the frame summary tokens; set FrameSummaryToken too.", nameof(MotionToken));
+        if (MotionTrace && !MotionToken)
+            throw new ArgumentException("BtokConfig.MotionTrace adds to the motion token; set MotionToken too.", nameof(MotionTrace));
         if (!(RopeTheta > 1.0) || double.IsInfinity(RopeTheta))
             throw new ArgumentException($"BtokConfig.RopeTheta is {RopeTheta}; it must be a finite number above 1 (default 10000).", nameof(RopeTheta));
         if (!(RmsNormEps > 0.0) || RmsNormEps > 1e-2)

@@ -1,4 +1,5 @@
 using MediaSdk.Model;
+using MediaSdk.Model.Nn;
 using TorchSharp;
 using static MediaSdk.Model.Tests.TestModels;
 
@@ -312,6 +313,39 @@ public sealed class BtokEncoderTests
 
         Assert.Contains("FrameSummaryToken", Assert.Throws<ArgumentException>(() =>
             BtokEncoder.CreateRandom(Tiny with { MotionToken = true }, 1, Cpu)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MotionTrace_FollowsTheMovingSquare_NotNoiseOrLight()
+    {
+        using var scope = torch.NewDisposeScope();
+        const int s = 48, side = 8, f = 8;
+        // A bright square moving left along the middle row over a noisy, brightening plain background.
+        torch.Tensor frames = torch.full(f, 3, s, s, -0.5f) + (0.05f * torch.randn(f, 3, s, s, generator: new torch.Generator(3)));
+        for (int i = 0; i < f; i++)
+        {
+            frames[i] += 0.02f * i; // a lighting ramp touches every pixel
+            int x = 36 - (4 * i);
+            frames[i, .., 20..(20 + side), x..(x + side)] = torch.tensor(1f);
+        }
+        torch.Tensor picked = torch.tensor(new long[] { 0, f / 2, f - 1 });
+        float[] trace = PatchEmbed.Trace(frames, picked).data<float>().ToArray(); // per frame: x, y, spread x, spread y, strength
+        float x0 = trace[0], xMid = trace[5], xLast = trace[10];
+        Assert.True(x0 > xMid && xMid > xLast, $"the centre must move left with the square (x {x0:F2}, {xMid:F2}, {xLast:F2})");
+        Assert.True(x0 - xLast > 0.6, $"the square crosses more than half the frame; the trace moved {x0 - xLast:F2}");
+        Assert.All(new[] { trace[1], trace[6], trace[11] }, y => Assert.InRange(y, -0.25f, 0.15f)); // rows 20-27 of 48
+
+        // Transposed, the same motion goes up the rows.
+        torch.Tensor down = frames.transpose(2, 3);
+        float[] turned = PatchEmbed.Trace(down, picked).data<float>().ToArray();
+        Assert.True(turned[1] > turned[6] && turned[6] > turned[11], "transposed, the square moves up the rows instead");
+
+        // A still clip has no trace: nothing differs from its median frame.
+        float[] still = PatchEmbed.Trace(frames.narrow(0, 0, 1).expand(f, -1, -1, -1).contiguous(), picked).data<float>().ToArray();
+        Assert.All(still, v => Assert.InRange(v, -1e-4f, 1e-4f));
+
+        Assert.Contains("MotionToken", Assert.Throws<ArgumentException>(() =>
+            BtokEncoder.CreateRandom(Tiny with { FrameSummaryToken = true, MotionTrace = true }, 1, Cpu)).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -91,9 +91,9 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
-    public void SaveThenLoad_ConvStemSummaryTokenPatchColourAndMotionToken_RoundTripWithTheirWeights()
+    public void SaveThenLoad_ConvStemSummaryTokenPatchColourMotionTokenAndTrace_RoundTripWithTheirWeights()
     {
-        string dir = SaveTiny(Tiny with { VisionStem = VisionStem.Conv, FrameSummaryToken = true, FrameSummaryWhere = true, PatchColour = true, MotionToken = true });
+        string dir = SaveTiny(Tiny with { VisionStem = VisionStem.Conv, FrameSummaryToken = true, FrameSummaryWhere = true, PatchColour = true, MotionToken = true, MotionTrace = true });
         string json = File.ReadAllText(Path.Combine(dir, "config.json"));
         Assert.Contains("\"visionStem\": \"Conv\"", json);
         Assert.Contains("\"frameSummaryToken\": true", json);
@@ -111,6 +111,9 @@ public sealed class CheckpointTests : IDisposable
         Assert.Contains("\"motionToken\": true", json);
         Assert.True(loaded.Config.MotionToken);
         Assert.Equal([(long)Tiny.DModel, 3L * Tiny.DModel], loaded.Network.named_parameters().Single(p => p.name == "patch_embed.motion_token.weight").parameter.shape);
+        Assert.Contains("\"motionTrace\": true", json);
+        Assert.True(loaded.Config.MotionTrace);
+        Assert.Equal([(long)Tiny.DModel, 15L], loaded.Network.named_parameters().Single(p => p.name == "patch_embed.motion_trace.weight").parameter.shape);
     }
 
     [Fact]

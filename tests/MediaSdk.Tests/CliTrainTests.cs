@@ -113,6 +113,7 @@ public sealed partial class CliTrainTests : IDisposable
     [InlineData("--motion-keep-videos", "0")]
     [InlineData("--frame-summary-where", "true")]
     [InlineData("--motion-token", "true")]
+    [InlineData("--motion-trace", "true")]
     public async Task Train_BadOption_ExitsTwoWithOneLine(string option, string value)
     {
         string manifest = Path.Combine(_dir, "ok.jsonl");

@@ -25,6 +25,7 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
     private readonly Linear? frame_summary;
     private readonly Linear? patch_colour;
     private readonly Linear? motion_token;
+    private readonly Linear? motion_trace;
 #pragma warning restore IDE1006
 
     private readonly int _patch;
@@ -53,11 +54,15 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
         if (config.FrameSummaryToken) frame_summary = nn.Linear((_where ? 4 : 1) * config.DModel, config.DModel, hasBias: true);
         if (config.PatchColour) patch_colour = nn.Linear(3 * 2 * 2, config.DModel, hasBias: true);
         if (config.MotionToken) motion_token = nn.Linear(MotionFrames * config.DModel, config.DModel, hasBias: true);
+        if (config.MotionTrace) motion_trace = nn.Linear(MotionFrames * TraceFeatures, config.DModel, hasBias: true);
         RegisterComponents();
     }
 
     /// <summary>Frames the motion token compares: the first, the middle and the last.</summary>
     public const int MotionFrames = 3;
+
+    /// <summary>Numbers the motion trace gives per frame: centre column and row, spread along each, relative strength.</summary>
+    public const int TraceFeatures = 5;
 
     /// <summary>Parameter-name prefix of the convolution stem's layers (they need a fan-in init, not the 0.02 one).</summary>
     public const string StemPrefix = "patch_embed.stem.";
@@ -72,18 +77,18 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
     /// </remarks>
     public override Tensor forward(Tensor frames)
     {
-        if (stem is not null) return AddTemporal(AddColour(ConvTokens(frames, Im2ColConvolution), frames));
+        if (stem is not null) return AddTemporal(AddColour(ConvTokens(frames, Im2ColConvolution), frames), frames);
         long f = frames.shape[0], c = frames.shape[1], side = frames.shape[2];
         long p = proj!.weight!.shape[2], g = side / p;
         Tensor patches = frames.view(f, c, g, p, g, p).permute(0, 2, 4, 1, 3, 5).reshape(f * g * g, c * p * p);
         Tensor tokens = nn.functional.linear(patches, proj.weight.view(proj.weight.shape[0], -1), proj.bias);
-        return AddTemporal(AddColour(tokens.view(f, g * g, -1), frames));
+        return AddTemporal(AddColour(tokens.view(f, g * g, -1), frames), frames);
     }
 
     /// <summary>The reference path through the convolution module; tests check <see cref="forward"/> against it.</summary>
     internal Tensor ForwardWithConvolution(Tensor frames) => AddTemporal(AddColour(stem is not null
         ? ConvTokens(frames, ReferenceConvolution)
-        : proj!.forward(frames).flatten(2).transpose(1, 2), frames));
+        : proj!.forward(frames).flatten(2).transpose(1, 2), frames), frames);
 
     /// <summary>With <see cref="BtokConfig.PatchColour"/>: [F, P, D] tokens plus a projection of each patch's mean
     /// colour per quadrant, [F, 3, S, S] -> [F, P, 12], in the tokens' raster order.</summary>
@@ -151,20 +156,46 @@ internal sealed class PatchEmbed : nn.Module<Tensor, Tensor>
         return cat([max, x, y, spread], 2);
     }
 
-    private Tensor AddTemporal(Tensor patches) // [F, P, D] -> [F * (P (+1)) (+1), D]
+    private Tensor AddTemporal(Tensor patches, Tensor frames) // [F, P, D] -> [F * (P (+1)) (+1), D]
     {
         if (frame_summary is not null) patches = cat([patches, frame_summary.forward(SummaryInput(patches))], 1);
         Tensor temporal = temporal_embed.narrow(0, 0, patches.shape[0]).unsqueeze(1);
         Tensor tokens = (patches + temporal).reshape(-1, patches.shape[2]);
-        return motion_token is null || patches.shape[0] < 2 ? tokens : cat([tokens, Motion(patches)], 0);
+        return motion_token is null || patches.shape[0] < 2 ? tokens : cat([tokens, Motion(patches, frames)], 0);
     }
 
     /// <summary>[F, P + 1, D] tokens (summary last, before the temporal embedding) -> [1, D]: the first, middle and last
-    /// summary tokens less their mean, projected (<see cref="BtokConfig.MotionToken"/>).</summary>
-    private Tensor Motion(Tensor patches)
+    /// summary tokens less their mean, projected (<see cref="BtokConfig.MotionToken"/>), plus with
+    /// <see cref="BtokConfig.MotionTrace"/> the projected <see cref="Trace"/> of <paramref name="frames"/>.</summary>
+    private Tensor Motion(Tensor patches, Tensor frames)
     {
         long f = patches.shape[0];
-        Tensor summary = patches.select(1, -1).index_select(0, tensor(new long[] { 0, f / 2, f - 1 }, device: patches.device));
-        return motion_token!.forward((summary - summary.mean([0L], keepdim: true)).reshape(1, -1));
+        Tensor picked = tensor(new long[] { 0, f / 2, f - 1 }, device: patches.device);
+        Tensor summary = patches.select(1, -1).index_select(0, picked);
+        Tensor motion = motion_token!.forward((summary - summary.mean([0L], keepdim: true)).reshape(1, -1));
+        return motion_trace is null ? motion : motion + motion_trace.forward(Trace(frames, picked));
+    }
+
+    /// <summary>
+    /// [F, 3, S, S] -> [1, 3 * <see cref="TraceFeatures"/>]: for each <paramref name="picked"/> frame, where it differs from
+    /// the clip's per-pixel median frame, as the centre column and row (-1..1), the variance along each and how far the amount
+    /// is from the picked frames' mean amount, relative to it. A frame's mean difference is taken off first, so pixel noise and a
+    /// lighting ramp, which touch the whole frame, weigh little against the object.
+    /// </summary>
+    internal static Tensor Trace(Tensor frames, Tensor picked)
+    {
+        long side = frames.shape[2];
+        Tensor still = frames.kthvalue((frames.shape[0] + 1) / 2, 0, keepdim: true).values; // the background, when the camera holds still
+        Tensor moving = (frames.index_select(0, picked) - still).abs().mean([1L]); // [3, S, S]
+        moving = nn.functional.relu(moving - moving.mean([1L, 2L], keepdim: true));
+        Tensor amount = moving.sum([1L, 2L]); // [3]
+        Tensor weights = moving / (amount.view(-1, 1, 1) + 1e-6);
+        Tensor axis = linspace(-1, 1, side, dtype: frames.dtype, device: frames.device);
+        Tensor column = axis.view(1, 1, side), row = axis.view(1, side, 1);
+        Tensor x = (weights * column).sum([1L, 2L]), y = (weights * row).sum([1L, 2L]);
+        Tensor spreadX = (weights * column.square()).sum([1L, 2L]) - x.square();
+        Tensor spreadY = (weights * row.square()).sum([1L, 2L]) - y.square();
+        Tensor strength = (amount - amount.mean()) / (amount.mean() + 1e-6); // 0 throughout for a still clip
+        return stack([x, y, spreadX, spreadY, strength], 1).reshape(1, -1);
     }
 }
