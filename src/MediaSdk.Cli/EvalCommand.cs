@@ -21,6 +21,10 @@ internal static class EvalCommand
     {
         Description = "Also score each label of the classification tasks: Hit@1 where it is the answer, and how often it is picked.",
     };
+    private static readonly Option<string?> s_embeddings = new("--embeddings")
+    {
+        Description = "Also write each query's embedding to FILE, one JSON line per query (task, line, answer, tags, embedding), for probes outside the SDK.",
+    };
     private static readonly Option<bool> s_verbose = new("--verbose") { Description = "Report progress and print stack traces on errors." };
 
     public static Command Create()
@@ -30,7 +34,7 @@ internal static class EvalCommand
         s_device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var command = new Command("eval", "Score a model on a benchmark folder: Hit@1 per task against fixed candidate lists, overall = mean over tasks.")
         {
-            s_model, s_bench, s_format, s_control, s_cache, s_maxQueries, s_readBack, s_byAnswer, s_device, s_threads, s_verbose,
+            s_model, s_bench, s_format, s_control, s_cache, s_maxQueries, s_readBack, s_byAnswer, s_embeddings, s_device, s_threads, s_verbose,
         };
         command.SetAction((parsed, ct) => RunAsync(parsed, ct));
         return command;
@@ -42,6 +46,9 @@ internal static class EvalCommand
         if (p.GetValue(s_threads) is int t && t <= 0) throw new UsageException($"--threads is {t}; use at least 1.");
         if (p.GetValue(s_readBack) is < 0 and var r) throw new UsageException($"--readback is {r}; use 0 (off) or a number of clips.");
         if (p.GetValue(s_maxQueries) is int m && m <= 0) throw new UsageException($"--max-queries is {m}; use at least 1.");
+        string? embeddings = p.GetValue(s_embeddings);
+        if (embeddings is not null && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(embeddings))))
+            throw new UsageException($"--embeddings '{embeddings}': its folder does not exist; create it or pick another path.");
         string? cache = p.GetValue(s_cache);
         if (cache is null)
         {
@@ -57,6 +64,7 @@ internal static class EvalCommand
             Control = p.GetValue(s_control) switch { "blank" => EvalControl.BlankFrames, "reversed" => EvalControl.ReversedFrames, _ => EvalControl.None },
             MaxQueriesPerTask = p.GetValue(s_maxQueries),
             ReadBackClips = p.GetValue(s_readBack),
+            QueryEmbeddingsFile = embeddings,
             Threads = p.GetValue(s_threads),
             Device = p.GetValue(s_device) switch { "cpu" => EncoderDevice.Cpu, "cuda" => EncoderDevice.Cuda, _ => EncoderDevice.Auto },
         };

@@ -73,7 +73,9 @@ public sealed class CliEvalTests : IDisposable
             Assert.True(Directory.Exists(Path.Combine(bench, "test", "cache")), "the default cache is next to bench.json");
         }
 
-        (exit, cli) = await CliProcess.RunAsync(ct, "eval", "--model", model, "--bench", Path.Combine(bench, "test"), "--control", "blank", "--by-answer", "--threads", "2");
+        string embeddings = Path.Combine(_dir, "queries.jsonl");
+        (exit, cli) = await CliProcess.RunAsync(ct, "eval", "--model", model, "--bench", Path.Combine(bench, "test"), "--control", "blank", "--by-answer", "--threads", "2",
+            "--embeddings", embeddings);
         using (cli)
         {
             Assert.True(exit == 0, $"exit {exit}: {cli.Stderr}");
@@ -82,6 +84,24 @@ public sealed class CliEvalTests : IDisposable
             Assert.Contains(lines, l => l.StartsWith("overall", StringComparison.Ordinal));
             Assert.Contains("control blank", lines[0], StringComparison.Ordinal);
             Assert.Contains(lines, l => l.StartsWith("  = a red square", StringComparison.Ordinal) && l.Contains(" picked ", StringComparison.Ordinal));
+            // --embeddings: one line per scored query (2 classification, 1 retrieval), each with the model's width.
+            string[] queries = File.ReadAllLines(embeddings);
+            Assert.Equal(3, queries.Length);
+            Assert.All(queries, q => Assert.Equal(Small.DModel, JsonDocument.Parse(q).RootElement.GetProperty("embedding").GetArrayLength()));
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Eval_EmbeddingsInMissingFolder_Exit2BeforeLoading()
+    {
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        (int exit, CliProcess cli) = await CliProcess.RunAsync(ct, "eval", "--model", Path.Combine(_dir, "no-model"), "--bench", _dir,
+            "--embeddings", Path.Combine(_dir, "no-such-folder", "q.jsonl"));
+        using (cli)
+        {
+            Assert.Equal(2, exit);
+            string error = Assert.Single(cli.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains("--embeddings", error, StringComparison.Ordinal);
         }
     }
 

@@ -1,6 +1,7 @@
-# Usage: python3 linprobe.py RUN EPOCHS, after dumping query embeddings with the branch exp-trace-init CLI:
-#   MEDIASDK_DUMP_QUERIES=/tmp/probe/RUN-train-dir4all.jsonl mediasdk eval --model artifacts/train/btok-tiny-RUN --bench W/train-dir4all
-#   MEDIASDK_DUMP_QUERIES=/tmp/probe/RUN-val-dir4.jsonl mediasdk eval --model artifacts/train/btok-tiny-RUN --bench W/val-dir4
+# Usage: python3 linprobe.py RUN EPOCHS, after dumping query embeddings (main's --embeddings; the branch's
+# MEDIASDK_DUMP_QUERIES wrote the same fields under "e"):
+#   mediasdk eval --model artifacts/train/btok-tiny-RUN --bench W/train-dir4all --embeddings /tmp/probe/RUN-train-dir4all.jsonl
+#   mediasdk eval --model artifacts/train/btok-tiny-RUN --bench W/val-dir4 --embeddings /tmp/probe/RUN-val-dir4.jsonl
 # (train-dir4all: make-train-dir4.py without its 120 limit, all 608 training direction clips.)
 # Multinomial logistic regression (L2) on query embeddings: train on the training clips, score on val clips.
 import json,math,sys,random
@@ -9,7 +10,7 @@ def load(p,task='directions'):
     for l in open(p):
         d=json.loads(l)
         if d['task']!=task: continue
-        X.append(d['e']);Y.append(d['answer'])
+        X.append(d['embedding'] if 'embedding' in d else d['e']);Y.append(d['answer'])
     return X,Y
 def fit(X,Y,K=4,l2=1e-3,epochs=300,lr=0.5):
     D=len(X[0]); W=[[0.0]*D for _ in range(K)]; b=[0.0]*K

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using MediaSdk.Model;
 using MediaSdk.Model.Nn;
 using MediaSdk.Training.Data;
@@ -31,6 +32,8 @@ public static class BenchEvaluator
         options ??= EvalOptions.Default;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize, "options.BatchSize");
         if (options.MaxQueriesPerTask is int max) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max, "options.MaxQueriesPerTask");
+        if (options.QueryEmbeddingsFile is { } dump && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(dump))))
+            throw new ArgumentException($"The query embeddings file '{dump}' is in a folder that does not exist; create the folder or pick another path.", nameof(options));
         var clock = Stopwatch.StartNew();
 
         BtokConfig config = BtokEncoder.ReadConfig(modelDirectory); // a bad model fails before any decoding
@@ -75,6 +78,7 @@ public static class BenchEvaluator
         (float[][] embeddings, string model, ReadBackScore? readBackScore) = await Task.Factory.StartNew(
             () => Embed(modelDirectory, inputs, readBack, options, progress, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
 
+        if (options.QueryEmbeddingsFile is { } file) WriteQueryEmbeddings(file, tasks, layout, embeddings);
         var scored = new List<(string, IReadOnlyList<ScoredQuery>)>(tasks.Count);
         for (int t = 0; t < tasks.Count; t++)
         {
@@ -90,6 +94,34 @@ public static class BenchEvaluator
             scored.Add((tasks[t].Name, queries));
         }
         return BenchScoring.Report(scored) with { Split = bench.Split, Model = model, Control = options.Control, Elapsed = clock.Elapsed, ReadBack = readBackScore };
+    }
+
+    /// <summary>One JSON line per query: task, bench file line, answer, tags and the query's embedding.</summary>
+    private static void WriteQueryEmbeddings(string file, List<BenchTaskFile> tasks, List<(int Query, int[] Candidates)[]> layout, float[][] embeddings)
+    {
+        using FileStream stream = File.Create(file);
+        using var json = new Utf8JsonWriter(stream);
+        for (int t = 0; t < tasks.Count; t++)
+        {
+            for (int i = 0; i < tasks[t].Queries.Count; i++)
+            {
+                BenchQueryLine q = tasks[t].Queries[i];
+                json.WriteStartObject();
+                json.WriteString("task", tasks[t].Name);
+                json.WriteNumber("line", q.Line);
+                json.WriteNumber("answer", q.Answer);
+                json.WriteStartArray("tags");
+                foreach (string tag in q.Tags) json.WriteStringValue(tag);
+                json.WriteEndArray();
+                json.WriteStartArray("embedding");
+                foreach (float v in embeddings[layout[t][i].Query]) json.WriteNumberValue(v);
+                json.WriteEndArray();
+                json.WriteEndObject();
+                json.Flush();
+                stream.WriteByte((byte)'\n');
+                json.Reset();
+            }
+        }
     }
 
     /// <summary>Up to <paramref name="count"/> distinct clips of video_retrieval (text query -> video) with their captions.</summary>

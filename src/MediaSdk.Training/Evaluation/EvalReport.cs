@@ -50,6 +50,13 @@ public sealed record EvalOptions
     /// scored (token F1) against the clip's caption, and against the caption of the next clip (docs/benchmark-suite.md).
     /// </summary>
     public int ReadBackClips { get; init; }
+
+    /// <summary>
+    /// Where to write each scored query's embedding, one JSON object per line in task then line order
+    /// (<c>{"task", "line", "answer", "tags", "embedding"}</c>), for probes and plots outside the SDK; null: none.
+    /// The file is replaced. Its folder must exist.
+    /// </summary>
+    public string? QueryEmbeddingsFile { get; init; }
 }
 
 /// <summary>Token F1 of read-back texts against captions: from each clip's own BToks, and from another clip's.</summary>

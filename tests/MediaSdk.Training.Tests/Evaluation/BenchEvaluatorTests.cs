@@ -87,6 +87,34 @@ public sealed class BenchEvaluatorTests : IDisposable
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task RunAsync_QueryEmbeddingsFile_OneLinePerQueryWithTheEmbeddingTheScoresCameFrom()
+    {
+        Prereq.RequireFfmpeg();
+        CancellationToken ct = TestContext.Current.CancellationToken;
+        (string model, string bench) = await MakeBenchAsync(_dir, ct);
+        string file = Path.Combine(_dir, "queries.jsonl");
+        var options = new EvalOptions { Threads = 2, Device = EncoderDevice.Cpu, QueryEmbeddingsFile = file };
+
+        await BenchEvaluator.RunAsync(model, bench, options, null, ct);
+
+        JsonElement[] lines = [.. File.ReadLines(file).Select(l => JsonDocument.Parse(l).RootElement)];
+        Assert.Equal(["image_classification", "image_classification", "image_retrieval", "video_qa", "video_qa"], lines.Select(l => l.GetProperty("task").GetString()));
+        Assert.Equal([1, 2, 1, 1, 2], lines.Select(l => l.GetProperty("line").GetInt32()));
+        Assert.Equal([0, 1, 1, 2, 0], lines.Select(l => l.GetProperty("answer").GetInt32()));
+        Assert.Equal(["heldout"], lines[0].GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        // The red image's embedding is the encoder's, unit length, and differs from the blue one's.
+        float[] red = [.. lines[0].GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle())];
+        float[] blue = [.. lines[1].GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle())];
+        Assert.Equal(Small.DModel, red.Length);
+        Assert.Equal(1.0, Math.Sqrt(red.Sum(v => (double)v * v)), 3);
+        Assert.NotEqual(red, blue);
+
+        var missing = options with { QueryEmbeddingsFile = Path.Combine(_dir, "no-such-folder", "q.jsonl") };
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => BenchEvaluator.RunAsync(model, bench, missing, null, ct));
+        Assert.Contains("no-such-folder", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task RunAsync_ReadBack_DecodesEachRetrievalClipAndReportsOwnAndOtherF1()
     {
         Prereq.RequireFfmpeg();
